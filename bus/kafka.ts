@@ -1,0 +1,253 @@
+import {
+  Kafka,
+  KafkaJSError,
+  logLevel as KafkaLogLevel,
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type KafkaMessage,
+  type LogEntry,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
+import type { KafkaConfig, TopicsConfig } from '../core/config';
+import { ShaobingError } from '../core/errors';
+import { silentLogger, type Logger } from '../core/logger';
+import { runBatchHandler, stopOnce, topicSpec } from './shared';
+import {
+  DEFAULT_MAX_BATCH_SIZE,
+  encodeValue,
+  type Bus,
+  type BusMessage,
+  type PartitionLag,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicRole,
+} from './types';
+
+export interface KafkaBusOptions {
+  kafka: KafkaConfig;
+  topics: TopicsConfig;
+  /** Kafka topic retention for topics this bus creates; default 168 (a week). */
+  retentionHours?: number;
+  /** Partitions of one topic a member processes at once; default 1. */
+  partitionsConsumedConcurrently?: number;
+  log?: Logger;
+}
+
+/** kafkajs behind the Bus interface: explicit topics, an idempotent producer, commits after the work. */
+export function createKafkaBus(options: KafkaBusOptions): Bus {
+  const log = options.log ?? silentLogger;
+  const { kafka: config } = options;
+  const kafka = new Kafka({
+    clientId: config.client_id,
+    brokers: config.brokers,
+    ssl: config.ssl,
+    ...(config.sasl ? { sasl: { ...config.sasl } as SASLOptions } : {}),
+    connectionTimeout: config.connection_timeout_ms,
+    requestTimeout: config.request_timeout_ms,
+    retry: { initialRetryTime: 300, retries: 8 },
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...extra } = entry.log;
+      const level = entry.level === KafkaLogLevel.ERROR ? 'error' : entry.level === KafkaLogLevel.WARN ? 'warn' : 'debug';
+      log[level]({ kafka: entry.namespace, ...extra }, `kafka: ${message}`);
+    },
+  });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  const subscriptions = new Set<Subscription>();
+  let admin: Admin | undefined;
+  let started: Promise<void> | undefined;
+  let stopped = false;
+
+  const live = () => {
+    if (stopped) throw new ShaobingError('SB_BUS_STOPPED', 'the Kafka bus has been stopped');
+  };
+
+  const bus: Bus = {
+    kind: 'kafka',
+
+    start() {
+      live();
+      started ??= (async () => {
+        admin = kafka.admin();
+        await admin.connect();
+        await ensureTopics(admin, options.topics, options.retentionHours ?? 168);
+        await producer.connect();
+      })().catch((err: unknown) => {
+        started = undefined;
+        throw asBusError(err, `cannot start the Kafka bus (${config.brokers.join(', ')})`);
+      });
+      return started;
+    },
+
+    async publish(topic, messages) {
+      live();
+      if (messages.length === 0) return;
+      await bus.start();
+      const { name } = topicSpec(options.topics, topic);
+      try {
+        await producer.send({
+          topic: name,
+          acks: -1,
+          messages: messages.map((m) => ({ key: m.key, value: encodeValue(m.value), headers: m.headers ?? {} })),
+        });
+      } catch (err) {
+        throw asBusError(err, `cannot publish ${messages.length} message(s) to ${name}`);
+      }
+    },
+
+    async subscribe(subscribeOptions) {
+      live();
+      await bus.start();
+      const subscription = await runConsumer(subscribeOptions);
+      subscriptions.add(subscription);
+      void subscription.done.catch(() => undefined).finally(() => subscriptions.delete(subscription));
+      return subscription;
+    },
+
+    async lag(group, topic) {
+      live();
+      await bus.start();
+      const { name } = topicSpec(options.topics, topic);
+      const [ends, [committed]] = await Promise.all([
+        admin!.fetchTopicOffsets(name),
+        admin!.fetchOffsets({ groupId: group, topics: [name] }),
+      ]);
+      return ends.map((end): PartitionLag => {
+        const mine = committed?.partitions.find((p) => p.partition === end.partition);
+        const from = mine && mine.offset !== '-1' ? Number(mine.offset) : Number(end.low);
+        return { topic, partition: end.partition, lag: Number(end.high) - from };
+      });
+    },
+
+    stop: stopOnce(async () => {
+      await Promise.allSettled([...subscriptions].map((s) => s.stop()));
+      stopped = true;
+      await Promise.allSettled([producer.disconnect(), admin?.disconnect()]);
+    }),
+  };
+
+  async function runConsumer(opts: SubscribeOptions): Promise<Subscription> {
+    const { name } = topicSpec(options.topics, opts.topic);
+    const maxBatchSize = opts.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+    const consumer: Consumer = kafka.consumer({
+      groupId: opts.group,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      retry: { initialRetryTime: 300, retries: 30 },
+    });
+    const abort = new AbortController();
+    let settle!: { resolve: () => void; reject: (err: unknown) => void };
+    const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+
+    const end = stopOnce(async () => {
+      abort.abort(new ShaobingError('SB_BUS_STOPPED', 'subscription stopped'));
+      await consumer.disconnect().catch((err: unknown) => log.warn({ err }, 'kafka: consumer disconnect failed'));
+    });
+    /** A handler bug or a consumer that gave up ends the subscription; disconnecting inside eachBatch would deadlock. */
+    const fail = (err: unknown) => {
+      if (abort.signal.aborted) return;
+      setImmediate(() => void end().then(() => settle.reject(err)));
+      abort.abort(err);
+    };
+
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) fail(asBusError(payload.error, `Kafka consumer of ${name} (group ${opts.group}) stopped`));
+    });
+
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: name, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+        eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }) => {
+          for (let i = 0; i < batch.messages.length; i += maxBatchSize) {
+            if (abort.signal.aborted || !isRunning() || isStale()) return;
+            const chunk = batch.messages.slice(i, i + maxBatchSize);
+            const messages = chunk.map((m) => toBusMessage(opts.topic, batch.partition, m));
+            try {
+              await runBatchHandler(opts, messages, { heartbeat }, abort.signal);
+            } catch (err) {
+              fail(err);
+              return;
+            }
+            const last = chunk[chunk.length - 1]!.offset;
+            await consumer.commitOffsets([{ topic: name, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+            resolveOffset(last);
+            await heartbeat();
+          }
+        },
+      });
+    } catch (err) {
+      await consumer.disconnect().catch(() => undefined);
+      throw asBusError(err, `cannot subscribe group ${opts.group} to ${name}`);
+    }
+
+    return {
+      done,
+      stop: async () => {
+        await end();
+        settle.resolve();
+      },
+    };
+  }
+
+  return bus;
+}
+
+async function ensureTopics(admin: Admin, topics: TopicsConfig, retentionHours: number): Promise<void> {
+  const specs = Object.values(topics);
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.name));
+  if (missing.length > 0) {
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: s.name,
+          numPartitions: s.partitions,
+          replicationFactor: s.replication_factor,
+          configEntries: [{ name: 'retention.ms', value: String(retentionHours * 3_600_000) }],
+        })),
+      });
+    } catch (err) {
+      // Another process may have created them a moment ago.
+      if (!(err instanceof KafkaJSError && /already exists/i.test(err.message))) throw err;
+    }
+  }
+  const present = specs.filter((s) => existing.has(s.name));
+  if (present.length === 0) return;
+  const { topics: metadata } = await admin.fetchTopicMetadata({ topics: present.map((s) => s.name) });
+  const grow = present.filter((s) => (metadata.find((m) => m.name === s.name)?.partitions.length ?? s.partitions) < s.partitions);
+  if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow.map((s) => ({ topic: s.name, count: s.partitions })) });
+}
+
+function toBusMessage(topic: TopicRole, partition: number, m: KafkaMessage): BusMessage {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key?.toString('utf8') ?? '',
+    value: m.value ?? Buffer.alloc(0),
+    headers,
+    timestamp: new Date(Number(m.timestamp)).toISOString(),
+  };
+}
+
+function asBusError(err: unknown, context: string): ShaobingError {
+  if (err instanceof ShaobingError) return err;
+  const retriable = err instanceof KafkaJSError ? err.retriable || /connect|timeout|leader|coordinator/i.test(err.message) : true;
+  const message = err instanceof Error ? err.message : String(err);
+  return new ShaobingError(retriable ? 'SB_BUS_UNAVAILABLE' : 'SB_BUS_REJECTED', `${context}: ${message}`, { cause: err, retriable });
+}

@@ -1,0 +1,112 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { loadYamlFile } from './yaml-file';
+
+/**
+ * shaobing.yaml. One strict schema: an unknown key is an error, never silently ignored.
+ * Defaults live here and nowhere else. Relative paths are resolved against the config file's folder.
+ */
+
+const TopicSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'Kafka topic names use letters, digits, ".", "_" and "-"'),
+  partitions: z.number().int().min(1).max(1000),
+  replication_factor: z.number().int().min(1).max(7).default(1),
+});
+
+const TopicsSchema = z.strictObject({
+  /** Raw documents from the collectors, keyed by document id. */
+  documents: TopicSchema.prefault({ name: 'shaobing.documents', partitions: 6 }),
+  /** Alert lifecycle events for the duty notifier, keyed by alert id. */
+  alert_events: TopicSchema.prefault({ name: 'shaobing.alert-events', partitions: 3 }),
+  /** Messages no stage could process, with the reason. */
+  dead_letters: TopicSchema.prefault({ name: 'shaobing.dead-letters', partitions: 1 }),
+});
+
+const KafkaSchema = z.strictObject({
+  brokers: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')).min(1),
+  client_id: z.string().min(1).default('shaobing'),
+  ssl: z.boolean().default(false),
+  sasl: z
+    .strictObject({
+      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+      username: z.string().min(1),
+      password: z.string().min(1),
+    })
+    .optional(),
+  connection_timeout_ms: z.number().int().positive().default(3000),
+  request_timeout_ms: z.number().int().positive().default(30000),
+});
+
+const ElasticsearchSchema = z.strictObject({
+  /** One URL or several of the same cluster. */
+  node: z.union([z.url(), z.array(z.url()).min(1)]),
+  index_prefix: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, "_" and "-"').default('shaobing'),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  api_key: z.string().optional(),
+  /** PEM file of the CA that signed the cluster's certificate. */
+  ca_file: z.string().optional(),
+  request_timeout_ms: z.number().int().positive().default(30000),
+  number_of_shards: z.number().int().min(1).default(1),
+  number_of_replicas: z.number().int().min(0).default(0),
+});
+
+export const ConfigSchema = z.strictObject({
+  /** Where the embedded backends and collector state live. */
+  data_dir: z.string().default('./var'),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
+  /** The daemon's HTTP server: /healthz, /readyz, /metrics (and later the console). */
+  http: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8720),
+    })
+    .prefault({}),
+  bus: z
+    .strictObject({
+      /** Without it the embedded bus is used: a durable log in data_dir, for one process. */
+      kafka: KafkaSchema.optional(),
+      topics: TopicsSchema.prefault({}),
+      /** How long messages are kept (Kafka's retention.ms for topics Shaobing creates; the embedded log's too). */
+      retention_hours: z.number().int().min(1).default(168),
+    })
+    .prefault({}),
+  store: z
+    .strictObject({
+      /** Without it the embedded store is used: PostgreSQL (PGlite) files in data_dir. */
+      elasticsearch: ElasticsearchSchema.optional(),
+    })
+    .prefault({}),
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+export type KafkaConfig = z.output<typeof KafkaSchema>;
+export type ElasticsearchConfig = z.output<typeof ElasticsearchSchema>;
+export type TopicsConfig = z.output<typeof TopicsSchema>;
+export type TopicRole = keyof TopicsConfig;
+
+export const CONFIG_ENV_PREFIX = 'SHAOBING__';
+export const DEFAULT_CONFIG_FILE = 'shaobing.yaml';
+
+/** `--config`, else `SHAOBING_CONFIG`, else ./shaobing.yaml. */
+export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(flag ?? env.SHAOBING_CONFIG ?? DEFAULT_CONFIG_FILE);
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const config = loadYamlFile(file, ConfigSchema, { env, overridePrefix: CONFIG_ENV_PREFIX });
+  const base = dirname(resolve(file));
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  return {
+    ...config,
+    data_dir: at(config.data_dir),
+    store: config.store.elasticsearch?.ca_file
+      ? { elasticsearch: { ...config.store.elasticsearch, ca_file: at(config.store.elasticsearch.ca_file) } }
+      : config.store,
+  };
+}
+
+/** The same defaults a file with no keys gets, for tools and tests that build config in code. */
+export function defaultConfig(overrides: z.input<typeof ConfigSchema> = {}): Config {
+  return ConfigSchema.parse(overrides);
+}

@@ -1,0 +1,52 @@
+/**
+ * Every error a user can see carries a stable code from this table, in the manner of fastify's
+ * lib/errors.js, and says whether retrying can help, in the manner of kafkajs. Throw sites import
+ * the code by name; docs/errors.md lists the same codes and a test keeps the two in step.
+ */
+export const ERROR_CODES = {
+  SB_CONFIG_INVALID: { retriable: false, summary: 'a configuration or rule file failed validation' },
+  SB_CONFIG_NOT_FOUND: { retriable: false, summary: 'a configuration file could not be read' },
+  SB_INFRA_TOOL_MISSING: { retriable: false, summary: 'java or mvn is not installed' },
+  SB_INFRA_START_FAILED: { retriable: false, summary: 'a local Kafka or OpenSearch did not start' },
+  SB_BUS_UNAVAILABLE: { retriable: true, summary: 'the bus (Kafka or embedded) cannot be reached' },
+  SB_BUS_REJECTED: { retriable: false, summary: 'the broker refused a request (message too large, authorisation…)' },
+  SB_BUS_STOPPED: { retriable: false, summary: 'the bus was used after stop()' },
+  SB_BUS_UNKNOWN_TOPIC: { retriable: false, summary: 'a topic name is not one of the configured topics' },
+  SB_STORE_UNAVAILABLE: { retriable: true, summary: 'the store (Elasticsearch or embedded) cannot be reached' },
+  SB_STORE_CONFLICT: { retriable: true, summary: 'an optimistic-concurrency update lost a race; re-read and retry' },
+  SB_STORE_EXISTS: { retriable: false, summary: 'a record that must be new already exists' },
+  SB_STORE_REJECTED: { retriable: false, summary: 'the store refused a request (mapping, query or document error)' },
+  SB_STORE_BULK_PARTIAL: { retriable: false, summary: 'some documents of a bulk write failed; the error lists which and whether each may be retried' },
+  SB_STORE_STOPPED: { retriable: false, summary: 'the store was used after close()' },
+  SB_RECORD_INVALID: { retriable: false, summary: 'a record crossing a boundary failed its schema' },
+} as const satisfies Record<string, { retriable: boolean; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ShaobingErrorOptions {
+  cause?: unknown;
+  /** Overrides the code's default when the situation knows better (e.g. a 429 from the store). */
+  retriable?: boolean;
+}
+
+export class ShaobingError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: ShaobingErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ShaobingError';
+    this.code = code;
+    this.retriable = options.retriable ?? ERROR_CODES[code].retriable;
+  }
+}
+
+export function isShaobingError(err: unknown, code?: ErrorCode): err is ShaobingError {
+  return err instanceof ShaobingError && (code === undefined || err.code === code);
+}
+
+/** Programming errors are never worth a retry (kafkajs' retrier makes the same call). */
+export function isRetriable(err: unknown): boolean {
+  if (err instanceof ShaobingError) return err.retriable;
+  return !(err instanceof TypeError || err instanceof ReferenceError || err instanceof SyntaxError || err instanceof RangeError);
+}

@@ -1,0 +1,306 @@
+import { readFileSync } from 'node:fs';
+import { Client, errors as esErrors, type estypes } from '@elastic/elasticsearch';
+import type { ElasticsearchConfig } from '../core/config';
+import { ShaobingError } from '../core/errors';
+import { silentLogger, type Logger } from '../core/logger';
+import type { Alert, IndexedDocument } from '../core/records';
+import { alertFilters, alertSort, documentFilters, documentSort, type Filter, type SortKey } from './query';
+import {
+  DEFAULT_TIME_ZONE,
+  pageSize,
+  screenDocuments,
+  StoreBulkError,
+  type BulkItemFailure,
+  type Aggregation,
+  type Bucket,
+  type SearchResult,
+  type Store,
+  type Versioned,
+} from './types';
+
+export interface ElasticsearchStoreOptions {
+  config: ElasticsearchConfig;
+  log?: Logger;
+}
+
+/**
+ * The Elasticsearch API through the official 8.x client, kept to what Elasticsearch 7.17–9 and
+ * OpenSearch 2 share: composable index templates, bulk, get, bool/term/range/match queries,
+ * terms and date_histogram aggregations, if_seq_no/if_primary_term writes.
+ */
+export function createElasticsearchStore(options: ElasticsearchStoreOptions): Store {
+  const { config } = options;
+  const log = options.log ?? silentLogger;
+  const client = new Client({
+    node: config.node,
+    requestTimeout: config.request_timeout_ms,
+    maxRetries: 2,
+    ...(config.api_key ? { auth: { apiKey: config.api_key } } : {}),
+    ...(config.username ? { auth: { username: config.username, password: config.password ?? '' } } : {}),
+    ...(config.ca_file ? { tls: { ca: readFileSync(config.ca_file) } } : {}),
+  });
+  const index = { documents: `${config.index_prefix}-documents`, alerts: `${config.index_prefix}-alerts` };
+  let closed: Promise<void> | undefined;
+
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    if (closed) throw new ShaobingError('SB_STORE_STOPPED', 'the Elasticsearch store has been closed');
+    try {
+      return await fn();
+    } catch (err) {
+      throw asStoreError(err, what);
+    }
+  };
+
+  const search = async <T>(target: string, filters: Filter[], sort: SortKey[], size?: number, offset?: number) =>
+    call(`search ${target}`, () =>
+      client.search<T>({
+        index: target,
+        query: toQuery(filters),
+        sort: sort.map((s) => ({ [s.field]: { order: s.dir } })),
+        size: pageSize(size),
+        from: offset ?? 0,
+        track_total_hits: true,
+        seq_no_primary_term: true,
+      }),
+    );
+
+  const aggregate = async (target: string, filters: Filter[], aggregation: Aggregation<string>): Promise<Bucket[]> => {
+    const agg: estypes.AggregationsAggregationContainer =
+      'terms' in aggregation
+        ? { terms: { field: aggregation.terms, size: aggregation.size ?? 10 } }
+        : {
+            date_histogram: {
+              field: target === index.documents ? 'published_at' : 'last_seen_at',
+              calendar_interval: aggregation.date_histogram,
+              time_zone: aggregation.time_zone ?? DEFAULT_TIME_ZONE,
+              min_doc_count: 1,
+            },
+          };
+    const response = await call(`aggregate ${target}`, () =>
+      client.search({ index: target, query: toQuery(filters), size: 0, aggs: { a: agg } }),
+    );
+    const buckets = (response.aggregations?.a as { buckets: Array<{ key: string | number; doc_count: number }> }).buckets;
+    return buckets.map((b) => ({
+      key: 'terms' in aggregation ? String(b.key) : new Date(b.key as number).toISOString(),
+      count: b.doc_count,
+    }));
+  };
+
+  const versioned = (hit: { _source?: Alert; _seq_no?: number; _primary_term?: number }): Versioned<Alert> => ({
+    value: hit._source!,
+    version: `${hit._seq_no}:${hit._primary_term}`,
+  });
+
+  const store: Store = {
+    kind: 'elasticsearch',
+
+    async init() {
+      const settings = { number_of_shards: config.number_of_shards, number_of_replicas: config.number_of_replicas };
+      await call('create index templates', async () => {
+        for (const [name, mappings] of [
+          [index.documents, DOCUMENT_MAPPINGS],
+          [index.alerts, ALERT_MAPPINGS],
+        ] as const) {
+          await client.indices.putIndexTemplate({
+            name,
+            index_patterns: [name],
+            priority: 200,
+            template: { settings: { ...settings, analysis: WHITESPACE_ANALYSIS }, mappings },
+          });
+          const exists = await client.indices.exists({ index: name });
+          if (!exists) {
+            await client.indices.create({ index: name }).catch((err: unknown) => {
+              // Another process created it between our check and our call.
+              if (!(err instanceof esErrors.ResponseError && err.body?.error?.type === 'resource_already_exists_exception')) throw err;
+            });
+          }
+        }
+      });
+      log.debug({ index }, 'elasticsearch store ready');
+    },
+
+    async putDocuments(docs) {
+      const { valid, failures: invalid } = screenDocuments(docs);
+      if (valid.length > 0) {
+        const response = await call('bulk index documents', () =>
+          client.bulk({ operations: valid.flatMap((doc) => [{ index: { _index: index.documents, _id: doc.id } }, doc]) }),
+        );
+        if (response.errors) invalid.push(...bulkFailures(response));
+      }
+      if (invalid.length > 0) throw new StoreBulkError(invalid);
+    },
+
+
+    async getDocument(id) {
+      const response = await call('get document', () => client.get<IndexedDocument>({ index: index.documents, id }, { ignore: [404] }));
+      return response.found ? response._source : undefined;
+    },
+
+    async searchDocuments(query): Promise<SearchResult<IndexedDocument>> {
+      const response = await search<IndexedDocument>(index.documents, documentFilters(query), documentSort(query), query.size, query.offset);
+      return { total: totalOf(response.hits.total), items: response.hits.hits.map((h) => h._source!) };
+    },
+
+    aggregateDocuments: (query, aggregation) => aggregate(index.documents, documentFilters(query), aggregation),
+
+    async createAlert(alert) {
+      try {
+        const response = await call('create alert', () =>
+          client.index({ index: index.alerts, id: alert.id, op_type: 'create', document: alert }),
+        );
+        return { value: alert, version: `${response._seq_no}:${response._primary_term}` };
+      } catch (err) {
+        if (isStatus(err, 409)) throw new ShaobingError('SB_STORE_EXISTS', `alert ${alert.id} already exists`, { cause: err });
+        throw err;
+      }
+    },
+
+    async getAlert(id) {
+      const response = await call('get alert', () => client.get<Alert>({ index: index.alerts, id }, { ignore: [404] }));
+      return response.found ? versioned(response) : undefined;
+    },
+
+    async updateAlert(alert, expected) {
+      const [seqNo, primaryTerm] = expected.split(':').map(Number);
+      try {
+        const response = await call('update alert', () =>
+          client.index({ index: index.alerts, id: alert.id, if_seq_no: seqNo!, if_primary_term: primaryTerm!, document: alert }),
+        );
+        return { value: alert, version: `${response._seq_no}:${response._primary_term}` };
+      } catch (err) {
+        if (isStatus(err, 409)) throw new ShaobingError('SB_STORE_CONFLICT', `alert ${alert.id} changed since version ${expected}`, { cause: err });
+        throw err;
+      }
+    },
+
+    async searchAlerts(query) {
+      const response = await search<Alert>(index.alerts, alertFilters(query), alertSort(query), query.size, query.offset);
+      return { total: totalOf(response.hits.total), items: response.hits.hits.map(versioned) };
+    },
+
+    aggregateAlerts: (query, aggregation) => aggregate(index.alerts, alertFilters(query), aggregation),
+
+    async refresh() {
+      await call('refresh', () => client.indices.refresh({ index: [index.documents, index.alerts] }));
+    },
+
+    close() {
+      closed ??= client.close();
+      return closed;
+    },
+  };
+  return store;
+}
+
+function bulkFailures(response: estypes.BulkResponse): BulkItemFailure[] {
+  return response.items.flatMap((item) => {
+    const result = item.index;
+    if (!result?.error) return [];
+    const status = result.status;
+    return [{ id: String(result._id), reason: `${result.error.type}: ${result.error.reason ?? ''}`, retriable: status === 429 || status >= 500 }];
+  });
+}
+
+function toQuery(filters: Filter[]): estypes.QueryDslQueryContainer {
+  if (filters.length === 0) return { match_all: {} };
+  return {
+    bool: {
+      filter: filters.map((f): estypes.QueryDslQueryContainer => {
+        switch (f.kind) {
+          case 'terms':
+            return { terms: { [f.field]: [...f.values] } };
+          case 'range':
+            return { range: { [f.field]: { ...(f.range.from ? { gte: f.range.from } : {}), ...(f.range.to ? { lt: f.range.to } : {}) } } };
+          case 'tokens':
+            return { match: { tokens: { query: f.values.join(' '), operator: 'and' } } };
+        }
+      }),
+    },
+  };
+}
+
+function totalOf(total: number | estypes.SearchTotalHits | undefined): number {
+  return typeof total === 'number' ? total : (total?.value ?? 0);
+}
+
+function isStatus(err: unknown, status: number): boolean {
+  const cause = err instanceof ShaobingError ? err.cause : err;
+  return cause instanceof esErrors.ResponseError && cause.statusCode === status;
+}
+
+function asStoreError(err: unknown, what: string): ShaobingError {
+  if (err instanceof ShaobingError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof esErrors.ResponseError) {
+    const status = err.statusCode ?? 0;
+    const retriable = status === 429 || status >= 500 || status === 0;
+    return new ShaobingError(retriable ? 'SB_STORE_UNAVAILABLE' : 'SB_STORE_REJECTED', `${what}: HTTP ${status}: ${message}`, { cause: err, retriable });
+  }
+  if (err instanceof esErrors.ElasticsearchClientError && !(err instanceof esErrors.ProductNotSupportedError || err instanceof esErrors.ConfigurationError)) {
+    return new ShaobingError('SB_STORE_UNAVAILABLE', `${what}: ${message}`, { cause: err });
+  }
+  return new ShaobingError('SB_STORE_REJECTED', `${what}: ${message}`, { cause: err });
+}
+
+/** Chinese is searched through jieba tokens the pipeline made, so the engine needs no Chinese plugin. */
+const WHITESPACE_ANALYSIS: estypes.IndicesIndexSettingsAnalysis = {
+  analyzer: { shaobing_tokens: { type: 'custom', tokenizer: 'whitespace', filter: ['lowercase'] } },
+};
+
+const keyword = { type: 'keyword' } as const;
+const date = { type: 'date' } as const;
+const tokensField = { type: 'text', analyzer: 'shaobing_tokens' } as const;
+const stored = { type: 'object', enabled: false } as const;
+
+const DOCUMENT_MAPPINGS: estypes.MappingTypeMapping = {
+  dynamic: false,
+  properties: {
+    id: keyword,
+    platform: keyword,
+    source: keyword,
+    url: keyword,
+    title: { type: 'text', index: false },
+    text: { type: 'text', index: false },
+    html: { type: 'text', index: false },
+    author: keyword,
+    published_at: date,
+    fetched_at: date,
+    indexed_at: date,
+    metrics: { properties: { reposts: { type: 'long' }, comments: { type: 'long' }, likes: { type: 'long' }, author_followers: { type: 'long' } } },
+    author_verified: { type: 'boolean' },
+    author_tier: keyword,
+    parent_id: keyword,
+    lang: keyword,
+    tokens: tokensField,
+    cluster_id: keyword,
+    topics: keyword,
+    matches: stored,
+    sentiment: { type: 'float' },
+    level: { type: 'byte' },
+  },
+};
+
+const ALERT_MAPPINGS: estypes.MappingTypeMapping = {
+  dynamic: false,
+  properties: {
+    id: keyword,
+    topic: keyword,
+    topic_name: keyword,
+    cluster_id: keyword,
+    policy: keyword,
+    level: { type: 'byte' },
+    status: keyword,
+    title: { type: 'text', index: false },
+    tokens: tokensField,
+    first_seen_at: date,
+    last_seen_at: date,
+    opened_at: date,
+    updated_at: date,
+    doc_count: { type: 'integer' },
+    sources: keyword,
+    platforms: keyword,
+    total_reposts: { type: 'long' },
+    assignee: keyword,
+    history: stored,
+  },
+};

@@ -1,0 +1,243 @@
+import type { PGlite } from '@electric-sql/pglite';
+import type { EmbeddedDatabase } from '../core/embedded-db';
+import { ShaobingError } from '../core/errors';
+import type { Alert, IndexedDocument } from '../core/records';
+import { alertFilters, alertSort, documentFilters, documentSort, type Filter, type SortKey } from './query';
+import { DEFAULT_TIME_ZONE, pageSize, queryTokens, screenDocuments, StoreBulkError, type Aggregation, type Bucket, type Store, type Versioned } from './types';
+
+export interface EmbeddedStoreOptions {
+  /** Opened by init(); released by close(). */
+  openDatabase: () => Promise<EmbeddedDatabase>;
+}
+
+/**
+ * The store for small installs and trials: tables in the embedded PostgreSQL (PGlite), with the
+ * searchable fields as columns beside the whole record as JSON, so that a query means what it
+ * means in Elasticsearch (the contract suite checks it).
+ */
+
+interface TableSpec {
+  name: 'documents' | 'alerts';
+  /** Searchable columns; array columns match a filter when any element does, as in Elasticsearch. */
+  columns: Record<string, { type: string; array?: boolean }>;
+  timeField: string;
+}
+
+const DOCUMENTS: TableSpec = {
+  name: 'documents',
+  timeField: 'published_at',
+  columns: {
+    published_at: { type: 'timestamptz' },
+    platform: { type: 'text' },
+    source: { type: 'text' },
+    topics: { type: 'text', array: true },
+    level: { type: 'smallint' },
+    cluster_id: { type: 'text' },
+    author_tier: { type: 'text' },
+    tokens: { type: 'text', array: true },
+  },
+};
+
+const ALERTS: TableSpec = {
+  name: 'alerts',
+  timeField: 'last_seen_at',
+  columns: {
+    last_seen_at: { type: 'timestamptz' },
+    level: { type: 'smallint' },
+    status: { type: 'text' },
+    topic: { type: 'text' },
+    cluster_id: { type: 'text' },
+    platforms: { type: 'text', array: true },
+    sources: { type: 'text', array: true },
+    tokens: { type: 'text', array: true },
+  },
+};
+
+export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
+  let database: EmbeddedDatabase | undefined;
+  let initialised: Promise<void> | undefined;
+  let closed: Promise<void> | undefined;
+
+  const db = async (): Promise<PGlite> => {
+    if (closed) throw new ShaobingError('SB_STORE_STOPPED', 'the embedded store has been closed');
+    await store.init();
+    return database!.db;
+  };
+
+  const rowValues = (spec: TableSpec, record: Record<string, unknown>) =>
+    Object.keys(spec.columns).map((column) => (column === 'tokens' ? tokenArray(record.tokens as string | undefined) : (record[column] ?? null)));
+
+  const select = async <T>(spec: TableSpec, filters: Filter[], sort: SortKey[], size?: number, offset?: number) => {
+    const where = toWhere(spec, filters);
+    const order = sort.map((s) => `${s.field === 'id' ? 'id' : s.field} ${s.dir}`).join(', ');
+    const pg = await db();
+    const [count, page] = await Promise.all([
+      pg.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${spec.name} ${where.sql}`, where.params),
+      pg.query<{ body: T; version?: number }>(
+        `SELECT body${spec === ALERTS ? ', version' : ''} FROM ${spec.name} ${where.sql} ORDER BY ${order} LIMIT ${pageSize(size)} OFFSET ${Math.max(0, offset ?? 0)}`,
+        where.params,
+      ),
+    ]);
+    return { total: count.rows[0]?.n ?? 0, rows: page.rows };
+  };
+
+  const aggregate = async (spec: TableSpec, filters: Filter[], aggregation: Aggregation<string>): Promise<Bucket[]> => {
+    const where = toWhere(spec, filters);
+    const pg = await db();
+    if ('terms' in aggregation) {
+      const column = spec.columns[aggregation.terms];
+      if (!column) throw new ShaobingError('SB_STORE_REJECTED', `cannot aggregate ${spec.name} by ${aggregation.terms}`);
+      const key = column.array ? `unnest(${aggregation.terms})` : aggregation.terms;
+      const { rows } = await pg.query<{ key: string; count: number }>(
+        `SELECT key::text AS key, count(*)::int AS count FROM (SELECT ${key} AS key FROM ${spec.name} ${where.sql}) t
+         WHERE key IS NOT NULL GROUP BY key ORDER BY count DESC, key ASC LIMIT ${Math.max(1, aggregation.size ?? 10)}`,
+        where.params,
+      );
+      return rows;
+    }
+    const zone = `$${where.params.length + 1}`;
+    const { rows } = await pg.query<{ key: Date; count: number }>(
+      `SELECT date_trunc('${aggregation.date_histogram}', ${spec.timeField} AT TIME ZONE ${zone}) AT TIME ZONE ${zone} AS key, count(*)::int AS count
+       FROM ${spec.name} ${where.sql} GROUP BY 1 ORDER BY 1`,
+      [...where.params, aggregation.time_zone ?? DEFAULT_TIME_ZONE],
+    );
+    return rows.map((r) => ({ key: r.key.toISOString(), count: r.count }));
+  };
+
+  const insertDocuments = async (docs: IndexedDocument[]) => {
+    // Later entries win, as they would in one bulk request.
+    const unique = [...new Map(docs.map((d) => [d.id, d])).values()];
+    const columns = Object.keys(DOCUMENTS.columns);
+    const pg = await db();
+    await pg.transaction(async (tx) => {
+      for (const doc of unique) {
+        const values = rowValues(DOCUMENTS, doc);
+        const placeholders = values.map((_, i) => `$${i + 2}`).join(', ');
+        await tx.query(
+          `INSERT INTO documents (id, ${columns.join(', ')}, body) VALUES ($1, ${placeholders}, $${values.length + 2})
+           ON CONFLICT (id) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}, body = excluded.body`,
+          [doc.id, ...values, JSON.stringify(doc)],
+        );
+      }
+    });
+  };
+
+  const store: Store = {
+    kind: 'embedded',
+
+    init() {
+      initialised ??= (async () => {
+        database = await options.openDatabase();
+        const ddl = [DOCUMENTS, ALERTS].map((spec) => {
+          const columns = Object.entries(spec.columns).map(([name, c]) => `${name} ${c.type}${c.array ? '[]' : ''}`);
+          const extra = spec === ALERTS ? ', version bigint NOT NULL' : '';
+          return `CREATE TABLE IF NOT EXISTS ${spec.name} (id text PRIMARY KEY, ${columns.join(', ')}${extra}, body jsonb NOT NULL);
+            CREATE INDEX IF NOT EXISTS ${spec.name}_time ON ${spec.name} (${spec.timeField});
+            CREATE INDEX IF NOT EXISTS ${spec.name}_tokens ON ${spec.name} USING gin (tokens);`;
+        });
+        await database.db.exec(ddl.join('\n'));
+      })();
+      return initialised;
+    },
+
+    async putDocuments(docs) {
+      const { valid, failures } = screenDocuments(docs);
+      if (valid.length > 0) await insertDocuments(valid);
+      if (failures.length > 0) throw new StoreBulkError(failures);
+    },
+
+
+    async getDocument(id) {
+      const { rows } = await (await db()).query<{ body: IndexedDocument }>('SELECT body FROM documents WHERE id = $1', [id]);
+      return rows[0]?.body;
+    },
+
+    async searchDocuments(query) {
+      const { total, rows } = await select<IndexedDocument>(DOCUMENTS, documentFilters(query), documentSort(query), query.size, query.offset);
+      return { total, items: rows.map((r) => r.body) };
+    },
+
+    aggregateDocuments: (query, aggregation) => aggregate(DOCUMENTS, documentFilters(query), aggregation),
+
+    async createAlert(alert) {
+      const values = rowValues(ALERTS, alert);
+      const columns = Object.keys(ALERTS.columns);
+      const { rows } = await (await db()).query(
+        `INSERT INTO alerts (id, ${columns.join(', ')}, version, body) VALUES ($1, ${values.map((_, i) => `$${i + 2}`).join(', ')}, 1, $${values.length + 2})
+         ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [alert.id, ...values, JSON.stringify(alert)],
+      );
+      if (rows.length === 0) throw new ShaobingError('SB_STORE_EXISTS', `alert ${alert.id} already exists`);
+      return { value: alert, version: '1' };
+    },
+
+    async getAlert(id) {
+      const { rows } = await (await db()).query<{ body: Alert; version: number }>('SELECT body, version FROM alerts WHERE id = $1', [id]);
+      const row = rows[0];
+      return row ? { value: row.body, version: String(row.version) } : undefined;
+    },
+
+    async updateAlert(alert, expected) {
+      const values = rowValues(ALERTS, alert);
+      const columns = Object.keys(ALERTS.columns);
+      const { rows } = await (await db()).query<{ version: number }>(
+        `UPDATE alerts SET ${columns.map((c, i) => `${c} = $${i + 2}`).join(', ')}, body = $${values.length + 2}, version = version + 1
+         WHERE id = $1 AND version = $${values.length + 3} RETURNING version`,
+        [alert.id, ...values, JSON.stringify(alert), Number(expected)],
+      );
+      const row = rows[0];
+      if (!row) throw new ShaobingError('SB_STORE_CONFLICT', `alert ${alert.id} changed since version ${expected}`);
+      return { value: alert, version: String(row.version) };
+    },
+
+    async searchAlerts(query) {
+      const { total, rows } = await select<Alert>(ALERTS, alertFilters(query), alertSort(query), query.size, query.offset);
+      return { total, items: rows.map((r): Versioned<Alert> => ({ value: r.body, version: String(r.version) })) };
+    },
+
+    aggregateAlerts: (query, aggregation) => aggregate(ALERTS, alertFilters(query), aggregation),
+
+    async refresh() {
+      await db();
+    },
+
+    close() {
+      closed ??= (async () => {
+        await initialised?.catch(() => undefined);
+        await database?.release();
+      })();
+      return closed;
+    },
+  };
+  return store;
+}
+
+function toWhere(spec: TableSpec, filters: Filter[]): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const clauses = filters.map((f) => {
+    const column = spec.columns[f.field];
+    if (!column) throw new ShaobingError('SB_STORE_REJECTED', `cannot filter ${spec.name} by ${f.field}`);
+    switch (f.kind) {
+      case 'terms': {
+        const values = param(f.values.map(String));
+        return column.array ? `${f.field} && ${values}::text[]` : `${f.field}::text = ANY(${values}::text[])`;
+      }
+      case 'range':
+        return [f.range.from ? `${f.field} >= ${param(f.range.from)}::timestamptz` : '', f.range.to ? `${f.field} < ${param(f.range.to)}::timestamptz` : '']
+          .filter(Boolean)
+          .join(' AND ');
+      case 'tokens':
+        return `tokens @> ${param(tokenArray(f.values.join(' ')))}::text[]`;
+    }
+  });
+  return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+/** Lower-cased like the Elasticsearch field's analyzer, so `iPhone` finds `iphone`. */
+function tokenArray(text: string | undefined): string[] {
+  return queryTokens(text).map((t) => t.toLowerCase());
+}

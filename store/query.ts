@@ -1,0 +1,64 @@
+import { queryTokens, type AlertQuery, type DocumentQuery, type TimeRange } from './types';
+
+/**
+ * Both backends translate the same small query model, so a search means one thing whichever
+ * engine answers it: the typed queries become these filters and sorts, then each backend renders
+ * them as Elasticsearch DSL or as SQL.
+ */
+
+export type Filter =
+  | { kind: 'terms'; field: string; values: ReadonlyArray<string | number> }
+  | { kind: 'range'; field: string; range: TimeRange }
+  | { kind: 'tokens'; field: 'tokens'; values: string[] };
+
+export interface SortKey {
+  field: string;
+  dir: 'asc' | 'desc';
+}
+
+function terms(field: string, values: ReadonlyArray<string | number> | undefined): Filter[] {
+  return values && values.length > 0 ? [{ kind: 'terms', field, values }] : [];
+}
+
+function range(field: string, r: TimeRange | undefined): Filter[] {
+  return r && (r.from !== undefined || r.to !== undefined) ? [{ kind: 'range', field, range: r }] : [];
+}
+
+function tokens(text: string | undefined): Filter[] {
+  const values = queryTokens(text);
+  return values.length > 0 ? [{ kind: 'tokens', field: 'tokens', values }] : [];
+}
+
+export function documentFilters(q: DocumentQuery): Filter[] {
+  return [
+    ...range('published_at', q.time),
+    ...terms('platform', q.platform),
+    ...terms('source', q.source),
+    ...terms('topics', q.topic),
+    ...terms('level', q.level),
+    ...terms('cluster_id', q.cluster_id),
+    ...tokens(q.text),
+  ];
+}
+
+export function alertFilters(q: AlertQuery): Filter[] {
+  return [
+    ...range('last_seen_at', q.time),
+    ...terms('level', q.level),
+    ...terms('status', q.status),
+    ...terms('topic', q.topic),
+    ...terms('cluster_id', q.cluster_id),
+    ...tokens(q.text),
+  ];
+}
+
+/** `id` last, so pages are stable when times tie. */
+export function documentSort(q: DocumentQuery): SortKey[] {
+  return [{ field: 'published_at', dir: q.order ?? 'desc' }, { field: 'id', dir: 'asc' }];
+}
+
+export function alertSort(q: AlertQuery): SortKey[] {
+  const recent: SortKey = { field: 'last_seen_at', dir: 'desc' };
+  const tail: SortKey = { field: 'id', dir: 'asc' };
+  return q.order === 'severity' ? [{ field: 'level', dir: 'asc' }, recent, tail] : [recent, tail];
+}

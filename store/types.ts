@@ -1,0 +1,147 @@
+import { ShaobingError } from '../core/errors';
+import { IndexedDocument, type Alert, type AlertStatus, type Level, type Platform } from '../core/records';
+
+/**
+ * The Store keeps documents and alert records (with their history). Two backends implement it
+ * (Elasticsearch API; embedded PGlite) and one contract suite holds both to the same behaviour.
+ */
+
+/** Opaque optimistic-concurrency token: seq_no/primary_term in Elasticsearch, a counter when embedded. */
+export type Version = string;
+
+export interface Versioned<T> {
+  value: T;
+  version: Version;
+}
+
+export interface TimeRange {
+  /** Inclusive, ISO 8601. */
+  from?: string;
+  /** Exclusive, ISO 8601. */
+  to?: string;
+}
+
+export interface DocumentQuery {
+  /** On published_at. */
+  time?: TimeRange;
+  platform?: Platform[];
+  source?: string[];
+  /** Topic (rule) ids the document matched. */
+  topic?: string[];
+  level?: Level[];
+  cluster_id?: string[];
+  /** Whitespace-separated tokens, as the tokenizer cuts them; every token must occur. */
+  text?: string;
+  /** Newest first unless `asc`. */
+  order?: 'desc' | 'asc';
+  /** Default 20, at most 1000. */
+  size?: number;
+  offset?: number;
+}
+
+export interface AlertQuery {
+  /** On last_seen_at. */
+  time?: TimeRange;
+  level?: Level[];
+  status?: AlertStatus[];
+  topic?: string[];
+  cluster_id?: string[];
+  text?: string;
+  /** `severity`: most severe first, then newest. Default `recent`: newest last_seen_at first. */
+  order?: 'recent' | 'severity';
+  size?: number;
+  offset?: number;
+}
+
+export const DOCUMENT_TERMS_FIELDS = ['platform', 'source', 'topics', 'level', 'cluster_id', 'author_tier'] as const;
+export const ALERT_TERMS_FIELDS = ['level', 'status', 'topic', 'platforms', 'sources'] as const;
+export type DocumentTermsField = (typeof DOCUMENT_TERMS_FIELDS)[number];
+export type AlertTermsField = (typeof ALERT_TERMS_FIELDS)[number];
+
+export type Aggregation<F extends string> =
+  | { terms: F; size?: number }
+  /** Buckets start at calendar boundaries in `time_zone` (default Asia/Shanghai); empty buckets are omitted. */
+  | { date_histogram: 'hour' | 'day' | 'week' | 'month'; time_zone?: string };
+
+export interface Bucket {
+  /** A term, or the ISO 8601 start of a date bucket. */
+  key: string;
+  count: number;
+}
+
+export interface SearchResult<T> {
+  total: number;
+  items: T[];
+}
+
+export interface Store {
+  readonly kind: 'elasticsearch' | 'embedded';
+  /** Creates index templates / tables; safe to call on every start. */
+  init(): Promise<void>;
+  /** Idempotent bulk upsert by id: writing the same document twice leaves one record. */
+  putDocuments(docs: IndexedDocument[]): Promise<void>;
+  getDocument(id: string): Promise<IndexedDocument | undefined>;
+  searchDocuments(query: DocumentQuery): Promise<SearchResult<IndexedDocument>>;
+  aggregateDocuments(query: DocumentQuery, aggregation: Aggregation<DocumentTermsField>): Promise<Bucket[]>;
+  /** Fails with SB_STORE_EXISTS when the id is taken: two pipelines racing to open one alert get one winner. */
+  createAlert(alert: Alert): Promise<Versioned<Alert>>;
+  getAlert(id: string): Promise<Versioned<Alert> | undefined>;
+  /** Fails with SB_STORE_CONFLICT unless the stored version is still `expected`. */
+  updateAlert(alert: Alert, expected: Version): Promise<Versioned<Alert>>;
+  searchAlerts(query: AlertQuery): Promise<SearchResult<Versioned<Alert>>>;
+  aggregateAlerts(query: AlertQuery, aggregation: Aggregation<AlertTermsField>): Promise<Bucket[]>;
+  /** Makes every write so far visible to search (Elasticsearch is near-real-time; gets are always current). */
+  refresh(): Promise<void>;
+  /** Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 1000;
+export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
+
+export function pageSize(size: number | undefined): number {
+  return Math.min(Math.max(size ?? DEFAULT_PAGE_SIZE, 0), MAX_PAGE_SIZE);
+}
+
+export function queryTokens(text: string | undefined): string[] {
+  return text ? text.split(/\s+/).filter((t) => t.length > 0) : [];
+}
+
+export interface BulkItemFailure {
+  id: string;
+  reason: string;
+  /** Rejected for load (429) or an unavailable shard: the same write may succeed later. */
+  retriable: boolean;
+}
+
+/**
+ * Some documents of a bulk write failed while the others were stored. Retriable as a whole only
+ * when every failure is; otherwise the caller dead-letters the non-retriable ids.
+ */
+export class StoreBulkError extends ShaobingError {
+  readonly failures: BulkItemFailure[];
+  constructor(failures: BulkItemFailure[]) {
+    const sample = failures.slice(0, 3).map((f) => `${f.id}: ${f.reason}`).join('; ');
+    super('SB_STORE_BULK_PARTIAL', `${failures.length} document(s) not stored (${sample})`, {
+      retriable: failures.every((f) => f.retriable),
+    });
+    this.name = 'StoreBulkError';
+    this.failures = failures;
+  }
+}
+
+/**
+ * Documents failing the schema are set aside before the write, whichever backend, so a poison
+ * document is reported by id (non-retriable) while the rest of the batch is stored.
+ */
+export function screenDocuments(docs: IndexedDocument[]): { valid: IndexedDocument[]; failures: BulkItemFailure[] } {
+  const valid: IndexedDocument[] = [];
+  const failures: BulkItemFailure[] = [];
+  for (const doc of docs) {
+    const parsed = IndexedDocument.safeParse(doc);
+    if (parsed.success) valid.push(doc);
+    else failures.push({ id: String(doc?.id), reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), retriable: false });
+  }
+  return { valid, failures };
+}

@@ -1,0 +1,222 @@
+import { isShaobingError } from '../../core/errors';
+import { StoreBulkError } from '../../store';
+import type { Store } from '../../store/types';
+import { backendKinds, removeDataDir, storeFor, testConfig } from '../support/backends';
+import { alert, doc, REAL_TEXTS } from '../support/records';
+
+describe.each(backendKinds)('Store contract (%s)', (kind) => {
+  const config = testConfig(kind);
+  let store: Store;
+
+  beforeAll(async () => {
+    store = storeFor(config);
+    await store.init();
+    await store.init();
+  });
+
+  afterAll(async () => {
+    await store.close();
+    await store.close();
+    removeDataDir(config);
+  });
+
+  describe('documents', () => {
+    const fire = doc({ key: 'fire', platform: 'weibo', source: '央视新闻', topics: ['fire', 'forest'], level: 1, cluster_id: 'c1',
+      tokens: '四川 凉山州 木里县 发生 森林 火灾', published_at: '2026-03-05T15:30:00Z', text: REAL_TEXTS[2]! });
+    const flood = doc({ key: 'flood', platform: 'news', source: '新华网', topics: ['flood'], level: 2, cluster_id: 'c2',
+      tokens: '国务院 新闻办公室 防汛 抗旱 iPhone', published_at: '2026-03-05T16:30:00Z', text: REAL_TEXTS[1]! });
+    const hospital = doc({ key: 'hospital', platform: 'weibo', source: '央视新闻', topics: ['fire'], level: 3, cluster_id: 'c1',
+      tokens: '武汉 火神山 医院 今天 交付', published_at: '2026-03-07T01:00:00Z' });
+
+    beforeAll(async () => {
+      await store.putDocuments([fire, flood, hospital]);
+      // Written twice, with a change: still one record each, the latest content.
+      await store.putDocuments([{ ...fire, title: '木里县森林火灾' }]);
+      await store.refresh();
+    });
+
+    it('gets a document by id and nothing for an unknown id', async () => {
+      expect(await store.getDocument(fire.id)).toEqual({ ...fire, title: '木里县森林火灾' });
+      expect(await store.getDocument('0'.repeat(32))).toBeUndefined();
+    });
+
+    it('keeps one record per id however often it is written', async () => {
+      const all = await store.searchDocuments({ size: 100 });
+      expect(all.total).toBe(3);
+      expect(all.items.map((d) => d.id).sort()).toEqual([fire.id, flood.id, hospital.id].sort());
+    });
+
+    it('filters by time range: from inclusive, to exclusive', async () => {
+      const r = await store.searchDocuments({ time: { from: '2026-03-05T15:30:00Z', to: '2026-03-05T16:30:00Z' } });
+      expect(r.items.map((d) => d.id)).toEqual([fire.id]);
+    });
+
+    it('filters by platform, source, topic, level and cluster', async () => {
+      expect((await store.searchDocuments({ platform: ['weibo'] })).total).toBe(2);
+      expect((await store.searchDocuments({ source: ['新华网'] })).items.map((d) => d.id)).toEqual([flood.id]);
+      expect((await store.searchDocuments({ topic: ['forest', 'flood'] })).total).toBe(2);
+      expect((await store.searchDocuments({ level: [1, 2] })).total).toBe(2);
+      expect((await store.searchDocuments({ cluster_id: ['c1'], topic: ['fire'], level: [3] })).items.map((d) => d.id)).toEqual([hospital.id]);
+    });
+
+    it('searches Chinese text by tokens, all of them required, case-insensitive', async () => {
+      expect((await store.searchDocuments({ text: '森林 火灾' })).items.map((d) => d.id)).toEqual([fire.id]);
+      expect((await store.searchDocuments({ text: '森林 防汛' })).total).toBe(0);
+      expect((await store.searchDocuments({ text: 'iphone' })).items.map((d) => d.id)).toEqual([flood.id]);
+      // A substring of a token is not a token: matching happens on jieba's cuts, not characters.
+      expect((await store.searchDocuments({ text: '森' })).total).toBe(0);
+    });
+
+    it('orders by publication time and pages', async () => {
+      const newest = await store.searchDocuments({ size: 2 });
+      expect(newest.total).toBe(3);
+      expect(newest.items.map((d) => d.id)).toEqual([hospital.id, flood.id]);
+      const rest = await store.searchDocuments({ size: 2, offset: 2 });
+      expect(rest.items.map((d) => d.id)).toEqual([fire.id]);
+      const oldest = await store.searchDocuments({ order: 'asc', size: 1 });
+      expect(oldest.items.map((d) => d.id)).toEqual([fire.id]);
+    });
+
+    it('aggregates terms, counting each element of an array field', async () => {
+      expect(await store.aggregateDocuments({}, { terms: 'platform' })).toEqual([
+        { key: 'weibo', count: 2 },
+        { key: 'news', count: 1 },
+      ]);
+      expect(await store.aggregateDocuments({}, { terms: 'topics' })).toEqual([
+        { key: 'fire', count: 2 },
+        { key: 'flood', count: 1 },
+        { key: 'forest', count: 1 },
+      ]);
+      expect(await store.aggregateDocuments({ platform: ['weibo'] }, { terms: 'level' })).toEqual([
+        { key: '1', count: 1 },
+        { key: '3', count: 1 },
+      ]);
+    });
+
+    it('buckets by calendar day in Beijing time, omitting empty days', async () => {
+      // 15:30Z is 23:30 on the 5th in Beijing; 16:30Z is already 00:30 on the 6th.
+      expect(await store.aggregateDocuments({}, { date_histogram: 'day' })).toEqual([
+        { key: '2026-03-04T16:00:00.000Z', count: 1 },
+        { key: '2026-03-05T16:00:00.000Z', count: 1 },
+        { key: '2026-03-06T16:00:00.000Z', count: 1 },
+      ]);
+      expect(await store.aggregateDocuments({}, { date_histogram: 'day', time_zone: 'UTC' })).toEqual([
+        { key: '2026-03-05T00:00:00.000Z', count: 2 },
+        { key: '2026-03-07T00:00:00.000Z', count: 1 },
+      ]);
+    });
+
+    it('stores the valid documents of a batch and reports the invalid ones by id, not retriable', async () => {
+      const good = doc({ key: 'good' });
+      const bad = { ...doc({ key: 'bad' }), published_at: 'yesterday' };
+      const error = await store.putDocuments([good, bad]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreBulkError);
+      expect((error as StoreBulkError).retriable).toBe(false);
+      expect((error as StoreBulkError).failures.map((f) => f.id)).toEqual([bad.id]);
+      expect(await store.getDocument(good.id)).toEqual(good);
+      expect(await store.getDocument(bad.id)).toBeUndefined();
+    });
+  });
+
+  describe('alerts', () => {
+    it('creates an alert once; a second create of the same id fails with SB_STORE_EXISTS', async () => {
+      const a = alert({ key: 'create-once' });
+      const created = await store.createAlert(a);
+      expect(await store.getAlert(a.id)).toEqual(created);
+      const again = await store.createAlert({ ...a, title: 'other' }).catch((e: unknown) => e);
+      expect(isShaobingError(again, 'SB_STORE_EXISTS')).toBe(true);
+      expect((await store.getAlert(a.id))?.value.title).toBe(a.title);
+    });
+
+    it('updates only from the current version; a stale version gets SB_STORE_CONFLICT', async () => {
+      const a = alert({ key: 'occ' });
+      const v1 = await store.createAlert(a);
+      const escalated = { ...a, level: 2 as const, history: [...a.history, { at: a.opened_at, action: 'escalated' as const, by: 'system', from_level: 3 as const, to_level: 2 as const }] };
+      const v2 = await store.updateAlert(escalated, v1.version);
+      expect(v2.version).not.toBe(v1.version);
+      const stale = await store.updateAlert({ ...a, level: 1 }, v1.version).catch((e: unknown) => e);
+      expect(isShaobingError(stale, 'SB_STORE_CONFLICT')).toBe(true);
+      expect((stale as { retriable: boolean }).retriable).toBe(true);
+      expect(await store.getAlert(a.id)).toEqual(v2);
+    });
+
+    it('lets exactly one of two racing updates from the same version win', async () => {
+      const a = alert({ key: 'race' });
+      const v1 = await store.createAlert(a);
+      const results = await Promise.allSettled([
+        store.updateAlert({ ...a, doc_count: 2 }, v1.version),
+        store.updateAlert({ ...a, doc_count: 3 }, v1.version),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(isShaobingError(loser.reason, 'SB_STORE_CONFLICT')).toBe(true);
+    });
+
+    it('returns nothing for an unknown alert', async () => {
+      expect(await store.getAlert('no-such-alert')).toBeUndefined();
+    });
+
+    it('searches alerts by status, level, topic and text, most severe first when asked', async () => {
+      const topic = 'search-topic';
+      await store.createAlert(alert({ key: 's1', topic, level: 3, status: 'open', last_seen_at: '2026-04-01T10:00:00Z', tokens: '森林 火灾' }));
+      await store.createAlert(alert({ key: 's2', topic, level: 1, status: 'open', last_seen_at: '2026-04-01T08:00:00Z', tokens: '化工厂 爆炸' }));
+      await store.createAlert(alert({ key: 's3', topic, level: 2, status: 'closed', last_seen_at: '2026-04-01T12:00:00Z' }));
+      await store.refresh();
+
+      const recent = await store.searchAlerts({ topic: [topic] });
+      expect(recent.items.map((a) => a.value.level)).toEqual([2, 3, 1]);
+      const severe = await store.searchAlerts({ topic: [topic], order: 'severity' });
+      expect(severe.items.map((a) => a.value.level)).toEqual([1, 2, 3]);
+      expect((await store.searchAlerts({ topic: [topic], status: ['open'] })).total).toBe(2);
+      expect((await store.searchAlerts({ topic: [topic], level: [1] })).items[0]?.value.tokens).toBe('化工厂 爆炸');
+      expect((await store.searchAlerts({ topic: [topic], text: '爆炸' })).total).toBe(1);
+      expect((await store.searchAlerts({ topic: [topic], time: { from: '2026-04-01T09:00:00Z' } })).total).toBe(2);
+
+      const found = await store.searchAlerts({ topic: [topic], level: [1] });
+      const fresh = await store.getAlert(found.items[0]!.value.id);
+      // A version from a search is as good as one from a get.
+      expect(found.items[0]!.version).toBe(fresh!.version);
+
+      expect(await store.aggregateAlerts({ topic: [topic] }, { terms: 'status' })).toEqual([
+        { key: 'open', count: 2 },
+        { key: 'closed', count: 1 },
+      ]);
+      expect(await store.aggregateAlerts({ topic: [topic] }, { date_histogram: 'hour', time_zone: 'UTC' })).toEqual([
+        { key: '2026-04-01T08:00:00.000Z', count: 1 },
+        { key: '2026-04-01T10:00:00.000Z', count: 1 },
+        { key: '2026-04-01T12:00:00.000Z', count: 1 },
+      ]);
+    });
+  });
+});
+
+it('the embedded store survives a restart with its data', async () => {
+  const config = testConfig('embedded');
+  const first = storeFor(config);
+  const d = doc({ key: 'persist' });
+  await first.putDocuments([d]);
+  await first.createAlert(alert({ key: 'persist' }));
+  await first.close();
+
+  const second = storeFor(config);
+  expect(await second.getDocument(d.id)).toEqual(d);
+  expect((await second.getAlert(alert({ key: 'persist' }).id))?.version).toBe('1');
+  await second.close();
+  removeDataDir(config);
+});
+
+it('refuses a second process on the same embedded data dir', async () => {
+  const config = testConfig('embedded');
+  const store = storeFor(config);
+  await store.init();
+  const { spawnSync } = await import('node:child_process');
+  const child = spawnSync(
+    process.execPath,
+    ['-r', '@swc-node/register', '-e', `require('./core/embedded-db').openEmbeddedDatabase(${JSON.stringify(config.data_dir)}).then(() => process.exit(0), (e) => { console.error(e.code, e.message); process.exit(3); })`],
+    { cwd: `${__dirname}/../..`, encoding: 'utf8' },
+  );
+  expect(child.status).toBe(3);
+  expect(child.stderr).toMatch(/SB_STORE_UNAVAILABLE .*in use by process/);
+  await store.close();
+  removeDataDir(config);
+});
