@@ -5,7 +5,8 @@ import type { EmbeddedDatabase } from '../core/embedded-db';
 import { ShaobingError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/logger';
 import { withRetry } from '../core/retry';
-import { runBatchHandler, stopOnce, topicSpec } from './shared';
+import { stopOnce } from '../core/lifecycle';
+import { runBatchHandler, topicSpec } from './shared';
 import {
   DEFAULT_MAX_BATCH_SIZE,
   encodeValue,

@@ -13,7 +13,8 @@ import {
 import type { KafkaConfig, TopicsConfig } from '../core/config';
 import { ShaobingError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/logger';
-import { runBatchHandler, stopOnce, topicSpec } from './shared';
+import { stopOnce } from '../core/lifecycle';
+import { runBatchHandler, topicSpec } from './shared';
 import {
   DEFAULT_MAX_BATCH_SIZE,
   encodeValue,

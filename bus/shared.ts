@@ -21,9 +21,3 @@ export function runBatchHandler(options: SubscribeOptions, batch: BusMessage[], 
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
   });
 }
-
-/** kafkajs' habit: concurrent and repeated stop() calls share one promise. */
-export function stopOnce(fn: () => Promise<void>): () => Promise<void> {
-  let stopping: Promise<void> | undefined;
-  return () => (stopping ??= fn());
-}

@@ -69,7 +69,7 @@ export function parseYaml<S extends z.ZodType>(text: string, file: string, schem
   if (options.overridePrefix) applyOverrides(located, env, options.overridePrefix, issues);
   if (issues.length > 0) return { ok: false, issues };
 
-  const result = schema.safeParse(doc.toJS({ maxAliasCount: 100 }) ?? {});
+  const result = schema.safeParse(dropEmptyKeys(doc.toJS({ maxAliasCount: 100 })) ?? {});
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, issues: result.error.issues.flatMap((i) => zodIssueToFileIssues(located, i)) };
 }
@@ -172,4 +172,13 @@ function applyOverrides(located: Located, env: NodeJS.ProcessEnv, prefix: string
     located.doc.setIn(path, located.doc.createNode(value.toJS()));
     located.fromEnv.set(formatKeyPath(path), name);
   }
+}
+
+/** `store:` with every line under it commented out is YAML null; people mean "nothing here", so it counts as absent. */
+function dropEmptyKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropEmptyKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = dropEmptyKeys(v);
+  return out;
 }

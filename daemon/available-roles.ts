@@ -1,0 +1,4 @@
+import type { RoleFactory, RoleName } from './roles';
+
+/** The roles this build can run; `shaobing run` starts all of them unless --role narrows it. */
+export const ROLE_FACTORIES: Partial<Record<RoleName, RoleFactory>> = {};

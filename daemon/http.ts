@@ -1,0 +1,36 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../core/logger';
+
+export interface HealthReport {
+  ready: boolean;
+  checks: Record<string, { ready: boolean; detail?: string }>;
+}
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  metrics: Registry;
+  /** Evaluated per /readyz request. */
+  readiness: () => Promise<HealthReport>;
+  log: Logger;
+}
+
+/**
+ * The daemon's HTTP face: liveness, readiness and Prometheus metrics. The console (its own issue)
+ * registers as a fastify plugin on the same server.
+ */
+export async function startHttpServer(options: HttpServerOptions): Promise<{ server: FastifyInstance; url: string }> {
+  // Request lines are info-level; probes every few seconds would drown the log, so only warnings pass.
+  const server: FastifyInstance = Fastify({ loggerInstance: options.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger });
+  server.get('/healthz', async () => ({ status: 'ok' }));
+  server.get('/readyz', async (_request, reply) => {
+    const report = await options.readiness();
+    return reply.code(report.ready ? 200 : 503).send(report);
+  });
+  server.get('/metrics', async (_request, reply) => {
+    return reply.type(options.metrics.contentType).send(await options.metrics.metrics());
+  });
+  const url = await server.listen({ host: options.host, port: options.port });
+  return { server, url };
+}
