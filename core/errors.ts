@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   SB_STORE_REJECTED: { retriable: false, summary: 'the store refused a request (mapping, query or document error)' },
   SB_STORE_BULK_PARTIAL: { retriable: false, summary: 'some documents of a bulk write failed; the error lists which and whether each may be retried' },
   SB_STORE_STOPPED: { retriable: false, summary: 'the store was used after close()' },
+  SB_ALERT_TRANSITION: { retriable: false, summary: 'an alert action is not allowed in the alert\'s current status, or lacks its reason' },
   SB_RECORD_INVALID: { retriable: false, summary: 'a record crossing a boundary failed its schema' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
