@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { ShaobingError } from './errors';
+import { isProcessAlive } from './process';
 
 /**
  * The embedded backends (bus and store) share one PGlite database under data_dir: PostgreSQL
@@ -68,7 +69,7 @@ function takeLock(dir: string): void {
   const file = lockFile(dir);
   try {
     const owner = Number(readFileSync(file, 'utf8').trim());
-    if (owner && owner !== process.pid && isAlive(owner)) {
+    if (owner && owner !== process.pid && isProcessAlive(owner)) {
       throw new ShaobingError(
         'SB_STORE_UNAVAILABLE',
         `${dir} is in use by process ${owner}; the embedded backends serve one process (configure Kafka and Elasticsearch to run several)`,
@@ -81,13 +82,4 @@ function takeLock(dir: string): void {
   const fd = openSync(file, 'w');
   writeSync(fd, String(process.pid));
   closeSync(fd);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
