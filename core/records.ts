@@ -63,6 +63,9 @@ export const IndexedDocument = Document.extend({
   sentiment: z.number().min(-1).max(1).optional(),
   /** The most severe level among the matches. */
   level: Level.optional(),
+  /** 64-bit SimHash of the tokens (16 hex digits) and its bands, for near-duplicate lookups. */
+  simhash: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+  simhash_bands: z.array(z.string()).optional(),
   indexed_at: IsoTime.optional(),
 });
 export type IndexedDocument = z.infer<typeof IndexedDocument>;
@@ -89,6 +92,22 @@ export const AlertHistoryEntry = z.strictObject({
 });
 export type AlertHistoryEntry = z.infer<typeof AlertHistoryEntry>;
 
+export const ALERT_EVENT_TYPES = ['opened', 'escalated', 'reopened', 'resolved'] as const;
+
+/** What the duty notifier acts on. */
+export const AlertEvent = z.strictObject({
+  /** Deterministic (alert id + what happened), so a redelivered event is recognised. */
+  id: z.string(),
+  type: z.enum(ALERT_EVENT_TYPES),
+  alert_id: z.string(),
+  topic: z.string(),
+  title: z.string(),
+  level: Level,
+  policy: z.string().optional(),
+  at: IsoTime,
+});
+export type AlertEvent = z.infer<typeof AlertEvent>;
+
 /** One alert per (topic, event cluster), for the whole life of the incident. */
 export const Alert = z.strictObject({
   id: z.string(),
@@ -112,25 +131,14 @@ export const Alert = z.strictObject({
   platforms: z.array(Platform),
   total_reposts: Count,
   assignee: z.string().optional(),
+  /** Documents in the cluster when it was closed: it reopens when the cluster grows past that. */
+  closed_doc_count: Count.optional(),
   history: z.array(AlertHistoryEntry),
+  /** Events stored with the change that caused them and cleared once published: none lost in a crash. */
+  outbox: z.array(AlertEvent).optional(),
 });
 export type Alert = z.infer<typeof Alert>;
 
-export const ALERT_EVENT_TYPES = ['opened', 'escalated', 'reopened', 'resolved'] as const;
-
-/** What the duty notifier acts on. */
-export const AlertEvent = z.strictObject({
-  /** Deterministic (alert id + what happened), so a redelivered event is recognised. */
-  id: z.string(),
-  type: z.enum(ALERT_EVENT_TYPES),
-  alert_id: z.string(),
-  topic: z.string(),
-  title: z.string(),
-  level: Level,
-  policy: z.string().optional(),
-  at: IsoTime,
-});
-export type AlertEvent = z.infer<typeof AlertEvent>;
 
 export const CHANNELS = ['sms', 'voice', 'wecom', 'dingtalk', 'feishu', 'email', 'webhook'] as const;
 
@@ -155,3 +163,27 @@ export type Delivery = z.infer<typeof Delivery>;
 export function stableId(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
 }
+
+export const OPERATOR_NOTICE_KINDS = ['source_failing', 'source_blocked', 'source_recovered'] as const;
+
+/**
+ * Something operators (not the duty roster for public opinion) must hear about: a collector source
+ * failing N rounds in a row, blocked by its platform (captcha, 432, expired cookie), or back to health.
+ */
+export const OperatorNotice = z.strictObject({
+  /** Deterministic (source + kind + the streak's start), so a repeated notice is recognised. */
+  id: z.string(),
+  kind: z.enum(OPERATOR_NOTICE_KINDS),
+  /** The component that raises it, e.g. `collector`. */
+  component: z.string().min(1),
+  /** The source's configured name. */
+  source: z.string().min(1),
+  platform: Platform.optional(),
+  /** Said plainly: "feed 新华网 unreachable since 10:20 (5 failed rounds): SB_COLLECT_FETCH_FAILED …". */
+  message: z.string(),
+  error_code: z.string().optional(),
+  error_streak: z.number().int().min(0),
+  since: IsoTime.optional(),
+  at: IsoTime,
+});
+export type OperatorNotice = z.infer<typeof OperatorNotice>;

@@ -113,6 +113,9 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
               // Another process created it between our check and our call.
               if (!(err instanceof esErrors.ResponseError && err.body?.error?.type === 'resource_already_exists_exception')) throw err;
             });
+          } else {
+            // Fields added by a newer version reach an index created by an older one.
+            await client.indices.putMapping({ index: name, ...mappings });
           }
         }
       });
@@ -142,6 +145,40 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
     },
 
     aggregateDocuments: (query, aggregation) => aggregate(index.documents, documentFilters(query), aggregation),
+
+    async summarizeDocuments(query, { recent_since }) {
+      const response = await call('summarize documents', () =>
+        client.search({
+          index: index.documents,
+          query: toQuery(documentFilters(query)),
+          size: 0,
+          track_total_hits: true,
+          aggs: {
+            first: { min: { field: 'published_at' } },
+            last: { max: { field: 'published_at' } },
+            sources: { terms: { field: 'source', size: 100 } },
+            platforms: { terms: { field: 'platform', size: 10 } },
+            reposts: { sum: { field: 'metrics.reposts' } },
+            comments: { sum: { field: 'metrics.comments' } },
+            recent: { filter: { range: { published_at: { gte: recent_since } } } },
+          },
+        }),
+      );
+      const a = response.aggregations as Record<string, { value?: number | null; buckets?: Array<{ key: string; doc_count: number }>; doc_count?: number }>;
+      const count = totalOf(response.hits.total);
+      const time = (v: number | null | undefined) => (count > 0 && typeof v === 'number' ? new Date(v).toISOString() : undefined);
+      const buckets = (name: string) => (a[name]?.buckets ?? []).map((b) => ({ key: String(b.key), count: b.doc_count }));
+      return {
+        count,
+        ...(time(a.first?.value) ? { first_at: time(a.first?.value)! } : {}),
+        ...(time(a.last?.value) ? { last_at: time(a.last?.value)! } : {}),
+        sources: buckets('sources'),
+        platforms: buckets('platforms'),
+        reposts: a.reposts?.value ?? 0,
+        comments: a.comments?.value ?? 0,
+        recent: a.recent?.doc_count ?? 0,
+      };
+    },
 
     async createAlert(alert) {
       try {
@@ -213,6 +250,9 @@ function toQuery(filters: Filter[]): estypes.QueryDslQueryContainer {
             return { range: { [f.field]: { ...(f.range.from ? { gte: f.range.from } : {}), ...(f.range.to ? { lt: f.range.to } : {}) } } };
           case 'tokens':
             return { match: { tokens: { query: f.values.join(' '), operator: 'and' } } };
+          case 'exists':
+            // A non-empty list of records: the ids of its records exist.
+            return { exists: { field: `${f.field}.id` } };
         }
       }),
     },
@@ -273,6 +313,8 @@ const DOCUMENT_MAPPINGS: estypes.MappingTypeMapping = {
     lang: keyword,
     tokens: tokensField,
     cluster_id: keyword,
+    simhash: keyword,
+    simhash_bands: keyword,
     topics: keyword,
     matches: stored,
     sentiment: { type: 'float' },
@@ -301,6 +343,8 @@ const ALERT_MAPPINGS: estypes.MappingTypeMapping = {
     platforms: keyword,
     total_reposts: { type: 'long' },
     assignee: keyword,
+    closed_doc_count: { type: 'integer' },
     history: stored,
+    outbox: { properties: { id: keyword } },
   },
 };

@@ -18,8 +18,11 @@ export interface EmbeddedStoreOptions {
 
 interface TableSpec {
   name: 'documents' | 'alerts';
-  /** Searchable columns; array columns match a filter when any element does, as in Elasticsearch. */
-  columns: Record<string, { type: string; array?: boolean }>;
+  /**
+   * Searchable columns, taken from the record's field of the same name unless `derive` says
+   * otherwise; array columns match a filter when any element does, as in Elasticsearch.
+   */
+  columns: Record<string, { type: string; array?: boolean; derive?: (record: Record<string, unknown>) => unknown }>;
   timeField: string;
 }
 
@@ -34,7 +37,8 @@ const DOCUMENTS: TableSpec = {
     level: { type: 'smallint' },
     cluster_id: { type: 'text' },
     author_tier: { type: 'text' },
-    tokens: { type: 'text', array: true },
+    simhash_bands: { type: 'text', array: true },
+    tokens: { type: 'text', array: true, derive: (r) => tokenArray(r.tokens as string | undefined) },
   },
 };
 
@@ -49,7 +53,9 @@ const ALERTS: TableSpec = {
     cluster_id: { type: 'text' },
     platforms: { type: 'text', array: true },
     sources: { type: 'text', array: true },
-    tokens: { type: 'text', array: true },
+    tokens: { type: 'text', array: true, derive: (r) => tokenArray(r.tokens as string | undefined) },
+    /** Whether the outbox holds events, for the start-up sweep. */
+    outbox: { type: 'boolean', derive: (r) => ((r.outbox as unknown[] | undefined)?.length ?? 0) > 0 },
   },
 };
 
@@ -64,8 +70,10 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
     return database!.db;
   };
 
-  const rowValues = (spec: TableSpec, record: Record<string, unknown>) =>
-    Object.keys(spec.columns).map((column) => (column === 'tokens' ? tokenArray(record.tokens as string | undefined) : (record[column] ?? null)));
+  const rowValues = (spec: TableSpec, record: object) =>
+    Object.entries(spec.columns).map(([name, column]) =>
+      column.derive ? column.derive(record as Record<string, unknown>) : ((record as Record<string, unknown>)[name] ?? null),
+    );
 
   const select = async <T>(spec: TableSpec, filters: Filter[], sort: SortKey[], size?: number, offset?: number) => {
     const where = toWhere(spec, filters);
@@ -129,12 +137,17 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
       initialised ??= (async () => {
         database = await options.openDatabase();
         const ddl = [DOCUMENTS, ALERTS].map((spec) => {
-          const columns = Object.entries(spec.columns).map(([name, c]) => `${name} ${c.type}${c.array ? '[]' : ''}`);
           const extra = spec === ALERTS ? ', version bigint NOT NULL' : '';
-          return `CREATE TABLE IF NOT EXISTS ${spec.name} (id text PRIMARY KEY, ${columns.join(', ')}${extra}, body jsonb NOT NULL);
+          // Columns are added one by one so that a data dir made by an older version gains the new ones.
+          const columns = Object.entries(spec.columns).map(
+            ([name, c]) => `ALTER TABLE ${spec.name} ADD COLUMN IF NOT EXISTS ${name} ${c.type}${c.array ? '[]' : ''};`,
+          );
+          return `CREATE TABLE IF NOT EXISTS ${spec.name} (id text PRIMARY KEY${extra}, body jsonb NOT NULL);
+            ${columns.join('\n')}
             CREATE INDEX IF NOT EXISTS ${spec.name}_time ON ${spec.name} (${spec.timeField});
             CREATE INDEX IF NOT EXISTS ${spec.name}_tokens ON ${spec.name} USING gin (tokens);`;
         });
+        ddl.push('CREATE INDEX IF NOT EXISTS documents_bands ON documents USING gin (simhash_bands);');
         await database.db.exec(ddl.join('\n'));
       })();
       return initialised;
@@ -158,6 +171,35 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
     },
 
     aggregateDocuments: (query, aggregation) => aggregate(DOCUMENTS, documentFilters(query), aggregation),
+
+    async summarizeDocuments(query, { recent_since }) {
+      const filters = documentFilters(query);
+      const where = toWhere(DOCUMENTS, filters);
+      const since = `$${where.params.length + 1}`;
+      const [totals, sources, platforms] = await Promise.all([
+        (await db()).query<{ count: number; first_at: Date | null; last_at: Date | null; reposts: number; comments: number; recent: number }>(
+          `SELECT count(*)::int AS count, min(published_at) AS first_at, max(published_at) AS last_at,
+             coalesce(sum((body->'metrics'->>'reposts')::bigint), 0)::float8 AS reposts,
+             coalesce(sum((body->'metrics'->>'comments')::bigint), 0)::float8 AS comments,
+             (count(*) FILTER (WHERE published_at >= ${since}::timestamptz))::int AS recent
+           FROM documents ${where.sql}`,
+          [...where.params, recent_since],
+        ),
+        aggregate(DOCUMENTS, filters, { terms: 'source', size: 100 }),
+        aggregate(DOCUMENTS, filters, { terms: 'platform', size: 10 }),
+      ]);
+      const row = totals.rows[0]!;
+      return {
+        count: row.count,
+        ...(row.first_at ? { first_at: row.first_at.toISOString() } : {}),
+        ...(row.last_at ? { last_at: row.last_at.toISOString() } : {}),
+        sources,
+        platforms,
+        reposts: row.reposts,
+        comments: row.comments,
+        recent: row.recent,
+      };
+    },
 
     async createAlert(alert) {
       const values = rowValues(ALERTS, alert);
@@ -232,6 +274,8 @@ function toWhere(spec: TableSpec, filters: Filter[]): { sql: string; params: unk
           .join(' AND ');
       case 'tokens':
         return `tokens @> ${param(tokenArray(f.values.join(' ')))}::text[]`;
+      case 'exists':
+        return `${f.field} IS TRUE`;
     }
   });
   return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };

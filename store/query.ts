@@ -9,7 +9,8 @@ import { queryTokens, type AlertQuery, type DocumentQuery, type TimeRange } from
 export type Filter =
   | { kind: 'terms'; field: string; values: ReadonlyArray<string | number> }
   | { kind: 'range'; field: string; range: TimeRange }
-  | { kind: 'tokens'; field: 'tokens'; values: string[] };
+  | { kind: 'tokens'; field: 'tokens'; values: string[] }
+  | { kind: 'exists'; field: string };
 
 export interface SortKey {
   field: string;
@@ -37,6 +38,7 @@ export function documentFilters(q: DocumentQuery): Filter[] {
     ...terms('topics', q.topic),
     ...terms('level', q.level),
     ...terms('cluster_id', q.cluster_id),
+    ...terms('simhash_bands', q.simhash_bands),
     ...tokens(q.text),
   ];
 }
@@ -49,6 +51,7 @@ export function alertFilters(q: AlertQuery): Filter[] {
     ...terms('topic', q.topic),
     ...terms('cluster_id', q.cluster_id),
     ...tokens(q.text),
+    ...(q.with_outbox ? [{ kind: 'exists', field: 'outbox' } as const] : []),
   ];
 }
 

@@ -30,6 +30,8 @@ export interface DocumentQuery {
   topic?: string[];
   level?: Level[];
   cluster_id?: string[];
+  /** Documents sharing any of these SimHash bands: the near-duplicate candidates. */
+  simhash_bands?: string[];
   /** Whitespace-separated tokens, as the tokenizer cuts them; every token must occur. */
   text?: string;
   /** Newest first unless `asc`. */
@@ -47,6 +49,8 @@ export interface AlertQuery {
   topic?: string[];
   cluster_id?: string[];
   text?: string;
+  /** Only alerts whose outbox holds unpublished events. */
+  with_outbox?: boolean;
   /** `severity`: most severe first, then newest. Default `recent`: newest last_seen_at first. */
   order?: 'recent' | 'severity';
   size?: number;
@@ -69,6 +73,21 @@ export interface Bucket {
   count: number;
 }
 
+/** What the alert of a cluster is made of, recomputed from the stored documents each time. */
+export interface DocumentSummary {
+  count: number;
+  /** Earliest and latest published_at, ISO 8601 (undefined when count is 0). */
+  first_at?: string;
+  last_at?: string;
+  /** Up to 100 sources, most documents first. */
+  sources: Bucket[];
+  platforms: Bucket[];
+  reposts: number;
+  comments: number;
+  /** Documents published at or after `recent_since`. */
+  recent: number;
+}
+
 export interface SearchResult<T> {
   total: number;
   items: T[];
@@ -83,6 +102,7 @@ export interface Store {
   getDocument(id: string): Promise<IndexedDocument | undefined>;
   searchDocuments(query: DocumentQuery): Promise<SearchResult<IndexedDocument>>;
   aggregateDocuments(query: DocumentQuery, aggregation: Aggregation<DocumentTermsField>): Promise<Bucket[]>;
+  summarizeDocuments(query: DocumentQuery, options: { recent_since: string }): Promise<DocumentSummary>;
   /** Fails with SB_STORE_EXISTS when the id is taken: two pipelines racing to open one alert get one winner. */
   createAlert(alert: Alert): Promise<Versioned<Alert>>;
   getAlert(id: string): Promise<Versioned<Alert> | undefined>;

@@ -106,6 +106,40 @@ describe.each(backendKinds)('Store contract (%s)', (kind) => {
       ]);
     });
 
+    it('finds near-duplicate candidates by any shared SimHash band', async () => {
+      const a = doc({ key: 'band-a', simhash: '0123456789abcdef', simhash_bands: ['0:0123', '1:4567', '2:89ab', '3:cdef'] });
+      const b = doc({ key: 'band-b', simhash: 'ffff456789abffff', simhash_bands: ['0:ffff', '1:4567', '2:89ab', '3:ffff'] });
+      await store.putDocuments([a, b]);
+      await store.refresh();
+      expect((await store.searchDocuments({ simhash_bands: ['1:4567'] })).items.map((d) => d.id).sort()).toEqual([a.id, b.id].sort());
+      expect((await store.searchDocuments({ simhash_bands: ['0:0123', '3:0000'] })).items.map((d) => d.id)).toEqual([a.id]);
+      expect((await store.searchDocuments({ simhash_bands: ['0:9999'] })).total).toBe(0);
+    });
+
+    it('summarizes a cluster: counts, time span, sources, platforms, reposts, comments and recent growth', async () => {
+      const cluster = 'summary-cluster';
+      await store.putDocuments([
+        doc({ key: 'sum-1', cluster_id: cluster, topics: ['s'], source: '央视新闻', platform: 'weibo', published_at: '2026-05-01T08:00:00+08:00', metrics: { reposts: 120, comments: 30 } }),
+        doc({ key: 'sum-2', cluster_id: cluster, topics: ['s'], source: '央视新闻', platform: 'weibo', published_at: '2026-05-01T09:30:00+08:00', metrics: { reposts: 5 } }),
+        doc({ key: 'sum-3', cluster_id: cluster, topics: ['s'], source: '新华网', platform: 'news', published_at: '2026-05-01T09:45:00+08:00' }),
+        doc({ key: 'sum-other', cluster_id: cluster, topics: ['other'], published_at: '2026-05-01T10:00:00+08:00', metrics: { reposts: 999 } }),
+      ]);
+      await store.refresh();
+      const summary = await store.summarizeDocuments({ cluster_id: [cluster], topic: ['s'] }, { recent_since: '2026-05-01T01:00:00Z' });
+      expect(summary).toEqual({
+        count: 3,
+        first_at: '2026-05-01T00:00:00.000Z',
+        last_at: '2026-05-01T01:45:00.000Z',
+        sources: [{ key: '央视新闻', count: 2 }, { key: '新华网', count: 1 }],
+        platforms: [{ key: 'weibo', count: 2 }, { key: 'news', count: 1 }],
+        reposts: 125,
+        comments: 30,
+        recent: 2,
+      });
+      const none = await store.summarizeDocuments({ cluster_id: ['no-such-cluster'] }, { recent_since: '2026-05-01T01:00:00Z' });
+      expect(none).toEqual({ count: 0, sources: [], platforms: [], reposts: 0, comments: 0, recent: 0 });
+    });
+
     it('stores the valid documents of a batch and reports the invalid ones by id, not retriable', async () => {
       const good = doc({ key: 'good' });
       const bad = { ...doc({ key: 'bad' }), published_at: 'yesterday' };
@@ -150,6 +184,18 @@ describe.each(backendKinds)('Store contract (%s)', (kind) => {
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
       expect(isShaobingError(loser.reason, 'SB_STORE_CONFLICT')).toBe(true);
+    });
+
+    it('finds the alerts whose outbox holds unpublished events', async () => {
+      const pending = alert({ key: 'outbox-pending', topic: 'outbox' });
+      const event = { id: `${pending.id}:opened`, type: 'opened' as const, alert_id: pending.id, topic: 'outbox', title: pending.title, level: 3 as const, at: pending.opened_at };
+      const v1 = await store.createAlert({ ...pending, outbox: [event] });
+      await store.createAlert(alert({ key: 'outbox-clear', topic: 'outbox', outbox: [] }));
+      await store.refresh();
+      expect((await store.searchAlerts({ topic: ['outbox'], with_outbox: true })).items.map((a) => a.value.id)).toEqual([pending.id]);
+      await store.updateAlert({ ...pending, outbox: [] }, v1.version);
+      await store.refresh();
+      expect((await store.searchAlerts({ topic: ['outbox'], with_outbox: true })).total).toBe(0);
     });
 
     it('returns nothing for an unknown alert', async () => {
