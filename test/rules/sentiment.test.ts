@@ -1,0 +1,136 @@
+import { isShaobingError } from '../../core/errors';
+import { createSentimentAnalyzer, type SentimentAnalyzerOptions } from '../../rules/sentiment';
+import { createTokenizer } from '../../rules/tokenizer';
+
+const tokenizer = createTokenizer();
+const analyzer = createSentimentAnalyzer({ tokenizer });
+const score = (text: string): number => analyzer.score(text).score;
+
+/** The span of the first occurrence of `word` in `text`. */
+function spanOf(text: string, word: string): { start: number; end: number } {
+  const start = text.indexOf(word);
+  if (start < 0) throw new Error(`${word} is not in ${text}`);
+  return { start, end: start + word.length };
+}
+
+describe('score', () => {
+  test('reads clear praise and clear complaints', () => {
+    expect(analyzer.score('这家酒店服务很好，房间干净，下次还来')).toMatchObject({ label: 'positive' });
+    expect(analyzer.score('服务态度很差，房间又脏又小，再也不来了')).toMatchObject({ label: 'negative' });
+    expect(score('这家酒店服务很好，房间干净，下次还来')).toBeLessThanOrEqual(1);
+    expect(score('服务态度很差，房间又脏又小，再也不来了')).toBeGreaterThanOrEqual(-1);
+  });
+
+  test('negation turns a word around', () => {
+    expect(score('我喜欢这部手机')).toBeGreaterThan(0);
+    expect(score('我不喜欢这部手机')).toBeLessThan(0);
+    expect(score('这部手机的质量好')).toBeGreaterThan(score('这部手机的质量不好'));
+    expect(score('这部手机的质量不好')).toBeLessThan(0);
+    expect(score('屏幕不是很清晰')).toBeLessThan(0);
+  });
+
+  test('a strong degree adverb weighs more than a weak one', () => {
+    for (const word of ['满意', '好用', '失望']) {
+      expect(Math.abs(score(`房间非常${word}`))).toBeGreaterThan(Math.abs(score(`房间有点${word}`)));
+    }
+  });
+
+  test('after a contrast conjunction the second clause decides', () => {
+    expect(score('虽然价格有点贵，但是质量非常好')).toBeGreaterThan(0);
+    // The same words in the other order: whichever clause follows 但是 pulls the score its way.
+    expect(score('服务很差，但是环境不错')).toBeGreaterThan(score('环境不错，但是服务很差'));
+    expect(score('环境不错，但是服务很差')).toBeLessThan(0);
+  });
+
+  test('Weibo emoticons carry sentiment', () => {
+    expect(score('今天又要加班[怒]')).toBeLessThan(score('今天又要加班'));
+    expect(score('今天又要加班[哈哈]')).toBeGreaterThan(score('今天又要加班'));
+    expect(analyzer.score('明天放假了[泪]').label).toBe('negative');
+    expect(analyzer.score('明天放假了[哈哈]').label).toBe('positive');
+  });
+
+  test('Traditional text scores like its Simplified form', () => {
+    expect(analyzer.score('這家酒店服務很好，房間乾淨').label).toBe('positive');
+    expect(analyzer.score('服務態度很差，再也不來了').label).toBe('negative');
+  });
+
+  test('nothing to read is neutral', () => {
+    expect(analyzer.score('')).toEqual({ score: 0, label: 'neutral' });
+    expect(analyzer.score('   ')).toEqual({ score: 0, label: 'neutral' });
+  });
+
+  test('tokens passed in give the same result as cutting inside', () => {
+    const text = '物流很快，包装也很用心，好评！';
+    expect(analyzer.score(text, tokenizer.cut(text))).toEqual(analyzer.score(text));
+  });
+
+  test('the neutral band is an option', () => {
+    const wide = createSentimentAnalyzer({ tokenizer, neutralBand: 1 });
+    expect(wide.score('我不喜欢这部手机').label).toBe('neutral');
+  });
+});
+
+describe('scoreAround', () => {
+  const rival = '某竞品手机的电池质量太差了，发热严重，用户投诉不断，售后也很糟糕。';
+  const ours = '哨兵手机的新款非常好用，大家都很喜欢。';
+
+  test('is negative about the rival and positive about us in the same article', () => {
+    const text = rival + ours;
+    expect(analyzer.scoreAround(text, [spanOf(text, '哨兵手机')]).label).toBe('positive');
+    expect(analyzer.scoreAround(text, [spanOf(text, '竞品')]).label).toBe('negative');
+  });
+
+  test('sentences beyond the neighbours do not count at all', () => {
+    const filler = '记者今天走访了多家门店。店员介绍了近期的销售情况。';
+    const text = rival + filler + ours;
+    const around = analyzer.scoreAround(text, [spanOf(text, '哨兵手机')]);
+    const withoutRival = filler + ours;
+    expect(around).toEqual(analyzer.scoreAround(withoutRival, [spanOf(withoutRival, '哨兵手机')]));
+  });
+
+  test('when the hit sentence says little, its neighbours decide', () => {
+    const text = '哨兵手机昨天发布了新款。用户纷纷吐槽电池太差，发热严重。';
+    const spans = [spanOf(text, '哨兵手机')];
+    expect(analyzer.scoreAround(text, spans).label).toBe('negative');
+    const hitOnly = createSentimentAnalyzer({ tokenizer, contextSentences: 0 }).scoreAround(text, spans);
+    expect(hitOnly.label).toBe('neutral');
+    expect(createSentimentAnalyzer({ tokenizer, contextWeight: 0 }).scoreAround(text, spans)).toEqual(hitOnly);
+  });
+
+  test('no span inside the text is neutral', () => {
+    expect(analyzer.scoreAround(rival, [])).toEqual({ score: 0, label: 'neutral' });
+    expect(analyzer.scoreAround(rival, [{ start: 500, end: 504 }])).toEqual({ score: 0, label: 'neutral' });
+  });
+});
+
+describe('options and loading', () => {
+  test('unknown or out-of-range options are configuration errors', () => {
+    for (const options of [{ neutralBand: 2 }, { contextSentence: 1 }, { contextWeight: -1 }]) {
+      let caught: unknown;
+      try {
+        createSentimentAnalyzer(options as SentimentAnalyzerOptions);
+      } catch (err) {
+        caught = err;
+      }
+      expect(isShaobingError(caught, 'SB_CONFIG_INVALID')).toBe(true);
+    }
+  });
+
+  test('a missing model folder says what is missing', () => {
+    let caught: unknown;
+    try {
+      createSentimentAnalyzer({ modelDir: '/nonexistent/model' });
+    } catch (err) {
+      caught = err;
+    }
+    expect(isShaobingError(caught, 'SB_CONFIG_NOT_FOUND')).toBe(true);
+    expect((caught as Error).message).toContain('/nonexistent/model');
+  });
+
+  test('the shipped model loads quickly', () => {
+    const started = Date.now();
+    createSentimentAnalyzer({ tokenizer });
+    // ~60 ms here; the bound leaves room for a busy CI machine.
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
