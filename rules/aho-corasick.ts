@@ -1,0 +1,235 @@
+/**
+ * An Aho–Corasick automaton over UTF-16 code units: one pass over a text finds every occurrence of
+ * every pattern, overlapping ones included, in time proportional to the text plus the occurrences.
+ *
+ * Written here rather than taken from npm: the packages that exist either work on bytes or on
+ * whitespace-separated words (Chinese has no spaces), or keep one object per trie node, which at
+ * 10,000 topics costs hundreds of thousands of objects. This one ends as a few typed arrays, laid
+ * out for the cache, since with tens of thousands of keywords nearly every Chinese character
+ * starts one and the scan is bound by memory reads:
+ *
+ * - Code units are first mapped to dense symbols; a unit no pattern contains maps to 0 and resets
+ *   the automaton without any lookup.
+ * - The root's transitions are a dense table (most steps start there). States are numbered
+ *   breadth-first, so the shallow states that failure links lead back to sit together; each
+ *   state's edge block start, failure link, output and dictionary link share one record. Its
+ *   edges are (symbol, target) pairs: a short list scanned in order, or for states with many
+ *   children (the common first characters) an open-addressed table indexed by the symbol's low bits.
+ * - Each state knows the pattern ending there and the next state on its failure chain that ends a
+ *   pattern (the "dictionary link"), so reporting never walks states that end nothing.
+ */
+
+export type OnMatch = (pattern: number, end: number) => void;
+
+/** States with up to this many edges keep them in a list to scan (most have 1–3); others in a hash table. */
+const LINEAR_EDGES = 4;
+
+// Fields of a state record in `#states`.
+const EDGES = 0; // index of its first edge pair in `#edges`; the next record's EDGES ends them
+const FAIL = 1;
+const OUTPUT = 2; // pattern ending here, or -1
+const DICT = 3; // nearest state on the failure chain with an output, or -1
+const STRIDE = 4;
+
+export class AhoCorasick {
+  readonly #symbols: Uint16Array;
+  readonly #rootNext: Int32Array;
+  readonly #states: Int32Array;
+  readonly #edges: Int32Array;
+  readonly #lengths: Int32Array;
+
+  /**
+   * Patterns are identified by their index in `patterns`. Duplicates and empty strings are the
+   * caller's to avoid: a duplicate is reported under its last index only, an empty one never.
+   */
+  constructor(patterns: readonly string[]) {
+    const symbols = new Uint16Array(0x10000);
+    let symbolCount = 0;
+    for (const p of patterns) {
+      for (let i = 0; i < p.length; i++) {
+        const unit = p.charCodeAt(i);
+        if (symbols[unit] === 0) symbols[unit] = ++symbolCount;
+      }
+    }
+
+    // Build the trie with a map per node, then number the nodes breadth-first and freeze.
+    const children: Array<Map<number, number>> = [new Map()];
+    const outputOf: number[] = [-1];
+    const lengths = new Int32Array(patterns.length);
+    patterns.forEach((p, id) => {
+      lengths[id] = p.length;
+      if (p.length === 0) return;
+      let node = 0;
+      for (let i = 0; i < p.length; i++) {
+        const symbol = symbols[p.charCodeAt(i)] as number;
+        const map = children[node] as Map<number, number>;
+        let next = map.get(symbol);
+        if (next === undefined) {
+          next = children.length;
+          map.set(symbol, next);
+          children.push(new Map());
+          outputOf.push(-1);
+        }
+        node = next;
+      }
+      outputOf[node] = id;
+    });
+
+    const count = children.length;
+    const order = new Int32Array(count); // state → node
+    const stateOf = new Int32Array(count); // node → state
+    let tail = 1;
+    for (let head = 0; head < tail; head++) {
+      const node = order[head] as number;
+      const sorted = [...(children[node] as Map<number, number>)].sort((a, b) => a[0] - b[0]);
+      children[node] = new Map(sorted);
+      for (const [, child] of sorted) {
+        stateOf[child] = tail;
+        order[tail++] = child;
+      }
+    }
+
+    let edgeSlots = 0;
+    for (let s = 1; s < count; s++) edgeSlots += blockSize((children[order[s] as number] as Map<number, number>).size);
+    const states = new Int32Array((count + 1) * STRIDE);
+    const edges = new Int32Array(2 * edgeSlots);
+    const rootNext = new Int32Array(symbolCount + 1);
+    let e = 0;
+    for (let s = 0; s < count; s++) {
+      const node = order[s] as number;
+      const kids = children[node] as Map<number, number>;
+      states[s * STRIDE + EDGES] = e;
+      states[s * STRIDE + OUTPUT] = outputOf[node] as number;
+      states[s * STRIDE + DICT] = -1;
+      if (s === 0) {
+        for (const [symbol, child] of kids) rootNext[symbol] = stateOf[child] as number;
+        continue;
+      }
+      const size = blockSize(kids.size);
+      for (const [symbol, child] of kids) {
+        // A list fills in order; a table from the symbol's slot on (symbol 0 marks a free slot).
+        let k = size <= LINEAR_EDGES ? 0 : symbol & (size - 1);
+        while (edges[e + 2 * k] !== 0) k = (k + 1) % size;
+        edges[e + 2 * k] = symbol;
+        edges[e + 2 * k + 1] = stateOf[child] as number;
+      }
+      e += 2 * size;
+    }
+    states[count * STRIDE + EDGES] = e;
+    this.#symbols = symbols;
+    this.#rootNext = rootNext;
+    this.#states = states;
+    this.#edges = edges;
+    this.#lengths = lengths;
+
+    // Breadth-first order means a state's failure target is final before its children need it.
+    for (let s = 0; s < count; s++) {
+      for (const [symbol, child] of this.#edgesOf(s)) {
+        let next = 0;
+        if (s !== 0) {
+          let f = states[s * STRIDE + FAIL] as number;
+          while ((next = this.#step(f, symbol)) < 0) f = states[f * STRIDE + FAIL] as number;
+        }
+        states[child * STRIDE + FAIL] = next;
+        states[child * STRIDE + DICT] = (states[next * STRIDE + OUTPUT] as number) >= 0 ? next : (states[next * STRIDE + DICT] as number);
+      }
+    }
+  }
+
+  get patternCount(): number {
+    return this.#lengths.length;
+  }
+
+  patternLength(pattern: number): number {
+    return this.#lengths[pattern] as number;
+  }
+
+  /** Calls `onMatch(pattern, end)` for every occurrence, in order of `end` (exclusive). */
+  scan(text: string, onMatch: OnMatch): void {
+    // Tables in locals and the goto function inlined by hand: this loop runs for every character
+    // of every document, and private-field loads and calls cost it a good share of its speed.
+    const symbols = this.#symbols;
+    const rootNext = this.#rootNext;
+    const states = this.#states;
+    const edges = this.#edges;
+    let state = 0;
+    for (let i = 0; i < text.length; i++) {
+      const symbol = symbols[text.charCodeAt(i)] as number;
+      if (symbol === 0) {
+        state = 0;
+        continue;
+      }
+      for (;;) {
+        if (state === 0) {
+          state = rootNext[symbol] as number;
+          break;
+        }
+        const record = state * STRIDE;
+        let lo = states[record + EDGES] as number;
+        let hi = states[record + STRIDE + EDGES] as number;
+        let next = 0; // never a target: the root has no parent
+        const size = (hi - lo) >> 1;
+        if (size <= LINEAR_EDGES) {
+          for (; lo < hi; lo += 2) {
+            if (edges[lo] === symbol) {
+              next = edges[lo + 1] as number;
+              break;
+            }
+          }
+        } else {
+          const mask = size - 1;
+          for (let k = symbol & mask; ; k = (k + 1) & mask) {
+            const at = lo + 2 * k;
+            const s = edges[at] as number;
+            if (s === symbol) {
+              next = edges[at + 1] as number;
+              break;
+            }
+            if (s === 0) break;
+          }
+        }
+        if (next !== 0) {
+          state = next;
+          break;
+        }
+        state = states[record + FAIL] as number;
+      }
+      if (state === 0) continue;
+      let s = (states[state * STRIDE + OUTPUT] as number) >= 0 ? state : (states[state * STRIDE + DICT] as number);
+      while (s > 0) {
+        onMatch(states[s * STRIDE + OUTPUT] as number, i + 1);
+        s = states[s * STRIDE + DICT] as number;
+      }
+    }
+  }
+
+  /** The goto function, for building: the target state, or -1 when `state` has no edge (the root always has one). */
+  #step(state: number, symbol: number): number {
+    if (state === 0) return this.#rootNext[symbol] as number;
+    for (const [s, target] of this.#edgesOf(state)) if (s === symbol) return target;
+    return -1;
+  }
+
+  /** A state's (symbol, target) edges, for building. */
+  *#edgesOf(state: number): Generator<[number, number]> {
+    if (state === 0) {
+      for (let symbol = 1; symbol < this.#rootNext.length; symbol++) {
+        const target = this.#rootNext[symbol] as number;
+        if (target > 0) yield [symbol, target];
+      }
+      return;
+    }
+    const to = this.#states[(state + 1) * STRIDE + EDGES] as number;
+    for (let k = this.#states[state * STRIDE + EDGES] as number; k < to; k += 2) {
+      if (this.#edges[k] !== 0) yield [this.#edges[k] as number, this.#edges[k + 1] as number];
+    }
+  }
+}
+
+/** Edge slots for a state with `n` children: the list itself, or a table at most half full. */
+function blockSize(n: number): number {
+  if (n <= LINEAR_EDGES) return n;
+  let size = 2 * LINEAR_EDGES;
+  while (size < 2 * n) size *= 2;
+  return size;
+}
