@@ -19,6 +19,14 @@ export const ERROR_CODES = {
   SB_STORE_BULK_PARTIAL: { retriable: false, summary: 'some documents of a bulk write failed; the error lists which and whether each may be retried' },
   SB_STORE_STOPPED: { retriable: false, summary: 'the store was used after close()' },
   SB_ALERT_TRANSITION: { retriable: false, summary: 'an alert action is not allowed in the alert\'s current status, or lacks its reason' },
+  SB_COLLECT_FETCH_FAILED: { retriable: true, summary: 'a page or feed could not be fetched (network error, timeout, 5xx, 429)' },
+  SB_COLLECT_HTTP_STATUS: { retriable: false, summary: 'a page or feed answered with an HTTP error status that retrying will not fix (404, 403…)' },
+  SB_COLLECT_TOO_LARGE: { retriable: false, summary: 'a response was larger than collectors.http.max_body_bytes and was refused' },
+  SB_COLLECT_REDIRECTS: { retriable: false, summary: 'a URL redirected in a loop or more times than collectors.http.max_redirects' },
+  SB_COLLECT_BLOCKED: { retriable: false, summary: 'a platform blocked the collector (captcha, 432/418, login or cookie expired); the source backs off and operators are told' },
+  SB_COLLECT_MALFORMED: { retriable: false, summary: 'a page, feed or API answer could not be parsed into a complete document' },
+  SB_COLLECT_DELETED: { retriable: false, summary: 'an article or post was deleted by its publisher or the platform' },
+  SB_COLLECT_UNKNOWN_SOURCE: { retriable: false, summary: 'a source name given on the command line is not configured' },
   SB_RECORD_INVALID: { retriable: false, summary: 'a record crossing a boundary failed its schema' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
