@@ -75,6 +75,8 @@ export function applyAction(alert: Alert, input: ActionInput): Alert {
     status: next!,
     ...(input.action === 'change_level' ? { level: input.level! } : {}),
     ...(input.action === 'assign' ? { assignee: input.assignee! } : {}),
+    // The pipeline reopens a closed alert once its cluster grows past this by the configured amount.
+    ...(input.action === 'close' ? { closed_doc_count: alert.doc_count } : {}),
     updated_at: input.at,
     history: [...alert.history, entry],
   };

@@ -17,6 +17,6 @@ export interface CreateBusOptions {
 export function createBus(config: Config, options: CreateBusOptions): Bus {
   const common = { topics: config.bus.topics, retentionHours: config.bus.retention_hours, ...(options.log ? { log: options.log } : {}) };
   return config.bus.kafka
-    ? createKafkaBus({ ...common, kafka: config.bus.kafka })
+    ? createKafkaBus({ ...common, kafka: config.bus.kafka, maxMessageBytes: config.bus.max_message_bytes })
     : createEmbeddedBus({ ...common, openDatabase: options.openDatabase });
 }

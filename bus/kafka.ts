@@ -33,6 +33,8 @@ export interface KafkaBusOptions {
   retentionHours?: number;
   /** Partitions of one topic a member processes at once; default 1. */
   partitionsConsumedConcurrently?: number;
+  /** max.message.bytes of the topics this bus creates, and the consumers' fetch size per partition; default 4 MiB. */
+  maxMessageBytes?: number;
   log?: Logger;
 }
 
@@ -61,6 +63,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
+  const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
   const subscriptions = new Set<Subscription>();
   let admin: Admin | undefined;
   let started: Promise<void> | undefined;
@@ -78,7 +81,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       started ??= (async () => {
         admin = kafka.admin();
         await admin.connect();
-        await ensureTopics(admin, options.topics, options.retentionHours ?? 168);
+        await ensureTopics(admin, options.topics, options.retentionHours ?? 168, maxMessageBytes);
         await producer.connect();
       })().catch((err: unknown) => {
         started = undefined;
@@ -142,6 +145,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       allowAutoTopicCreation: false,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
+      maxBytesPerPartition: maxMessageBytes,
       retry: { initialRetryTime: 300, retries: 30 },
     });
     const abort = new AbortController();
@@ -205,7 +209,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   return bus;
 }
 
-async function ensureTopics(admin: Admin, topics: TopicsConfig, retentionHours: number): Promise<void> {
+async function ensureTopics(admin: Admin, topics: TopicsConfig, retentionHours: number, maxMessageBytes: number): Promise<void> {
   const specs = Object.values(topics);
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.name));
@@ -217,7 +221,10 @@ async function ensureTopics(admin: Admin, topics: TopicsConfig, retentionHours: 
           topic: s.name,
           numPartitions: s.partitions,
           replicationFactor: s.replication_factor,
-          configEntries: [{ name: 'retention.ms', value: String(retentionHours * 3_600_000) }],
+          configEntries: [
+            { name: 'retention.ms', value: String(retentionHours * 3_600_000) },
+            { name: 'max.message.bytes', value: String(maxMessageBytes) },
+          ],
         })),
       });
     } catch (err) {

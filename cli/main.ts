@@ -5,7 +5,10 @@ import { createLogger } from '../core/logger';
 import { createDaemon } from '../daemon/daemon';
 import { ROLE_FACTORIES } from '../daemon/available-roles';
 import { ROLE_NAMES, type RoleName } from '../daemon/roles';
+import { registerCollectCommands } from '../collectors/cli';
 import { registerInfraCommands } from '../infra/cli';
+import { registerRulesCommands } from '../rules/cli';
+import { registerEvalCommands } from '../rules/sentiment/cli';
 import { version } from '../package.json';
 
 /** sysexits' EX_CONFIG: the systemd unit does not restart on it, since a restart cannot fix a bad file. */
@@ -58,7 +61,10 @@ export function buildProgram(): Command {
       }
     });
 
+  registerCollectCommands(program);
   registerInfraCommands(program);
+  registerRulesCommands(program);
+  registerEvalCommands(program);
   return program;
 }
 

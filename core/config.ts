@@ -1,5 +1,8 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { CollectorsSchema, SourcesSchema } from '../collectors/config';
+import { LevelPolicySchema } from '../rules/level';
+import { TOKENIZER_KINDS, type TokenizerKind } from '../rules/tokenizer';
 import { loadYamlFile } from './yaml-file';
 
 /**
@@ -69,6 +72,8 @@ export const ConfigSchema = z.strictObject({
       topics: TopicsSchema.prefault({}),
       /** How long messages are kept (Kafka's retention.ms for topics Shaobing creates; the embedded log's too). */
       retention_hours: z.number().int().min(1).default(168),
+      /** Largest message a topic Shaobing creates accepts (Kafka's max.message.bytes; its default is 1 MiB). */
+      max_message_bytes: z.number().int().min(65_536).default(4 * 1024 * 1024),
     })
     .prefault({}),
   store: z
@@ -77,6 +82,42 @@ export const ConfigSchema = z.strictObject({
       elasticsearch: ElasticsearchSchema.optional(),
     })
     .prefault({}),
+  /** Analysts' topic files and how documents are scored against them (rules/). */
+  rules: z
+    .strictObject({
+      /** Topic files, or folders whose *.yaml files are topic files; relative to this file. */
+      paths: z.array(z.string().min(1)).default([]),
+      /** Reload when a topic file changes; a broken edit keeps the last good set. */
+      watch: z.boolean().default(true),
+      tokenizer: z.enum(TOKENIZER_KINDS as [TokenizerKind, ...TokenizerKind[]]).default('node-rs-jieba'),
+      /** How the warning level is raised from a topic's base level (rules/level.ts documents each rule). */
+      level_policy: LevelPolicySchema.prefault({}),
+    })
+    .prefault({}),
+  pipeline: z
+    .strictObject({
+      /** Consumer group: pipeline processes with the same group share the documents' partitions. */
+      group: z.string().min(1).default('shaobing-pipeline'),
+      /** Documents handled (and committed) together; default 500. */
+      batch_size: z.number().int().min(1).max(10_000).default(500),
+      /** Messages larger than this go to the dead-letter topic unread. */
+      max_message_bytes: z.number().int().min(1024).default(2 * 1024 * 1024),
+      cluster: z
+        .strictObject({
+          /** Copies further apart in time than this are different events. */
+          window_hours: z.number().min(1).default(72),
+          /** Least similarity (shared character trigrams, 0..1) of two copies of one story. */
+          min_similarity: z.number().min(0.3).max(1).default(0.6),
+        })
+        .prefault({}),
+      /** A closed alert reopens once its cluster has grown by this many documents. */
+      reopen_after_docs: z.number().int().min(1).default(5),
+    })
+    .prefault({}),
+  /** What the collectors watch: RSS/Atom feeds, news sites, Weibo, WeChat accounts (collectors/config.ts). */
+  sources: SourcesSchema.default([]),
+  /** Settings shared by every source: HTTP, schedules, health alerts, state. */
+  collectors: CollectorsSchema.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -100,6 +141,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   return {
     ...config,
     data_dir: at(config.data_dir),
+    rules: { ...config.rules, paths: config.rules.paths.map(at) },
     store: config.store.elasticsearch?.ca_file
       ? { elasticsearch: { ...config.store.elasticsearch, ca_file: at(config.store.elasticsearch.ca_file) } }
       : config.store,

@@ -63,9 +63,9 @@ export const IndexedDocument = Document.extend({
   sentiment: z.number().min(-1).max(1).optional(),
   /** The most severe level among the matches. */
   level: Level.optional(),
-  /** 64-bit SimHash of the tokens (16 hex digits) and its bands, for near-duplicate lookups. */
-  simhash: z.string().regex(/^[0-9a-f]{16}$/).optional(),
-  simhash_bands: z.array(z.string()).optional(),
+  /** MinHash of the text's character trigrams (64 × 32 bits in hex) and its LSH bands, for near-duplicate lookups. */
+  fingerprint: z.string().regex(/^[0-9a-f]{512}$/).optional(),
+  fingerprint_bands: z.array(z.string()).optional(),
   indexed_at: IsoTime.optional(),
 });
 export type IndexedDocument = z.infer<typeof IndexedDocument>;
@@ -117,7 +117,8 @@ export const Alert = z.strictObject({
   /** Duty policy the notifier applies. */
   policy: z.string().optional(),
   level: Level,
-  level_reason: z.string().optional(),
+  /** Why this level: one sentence per rule that applied (rules/level.ts). */
+  level_reasons: z.array(z.string()).optional(),
   status: AlertStatus,
   title: z.string(),
   /** Tokens of title and topic name, for text search. */
@@ -130,6 +131,15 @@ export const Alert = z.strictObject({
   sources: z.array(z.string()),
   platforms: z.array(Platform),
   total_reposts: Count,
+  total_comments: Count.optional(),
+  /** Most documents of the cluster published within one clock hour. */
+  growth_per_hour: Count.optional(),
+  /** The most negative topic-aware sentiment among the cluster's documents. */
+  sentiment: z.number().min(-1).max(1).optional(),
+  /** Severity words (死亡, 爆炸…) found in any document of the cluster. */
+  severity_words: z.array(z.string()).optional(),
+  /** The most authoritative source tier seen in the cluster. */
+  author_tier: AuthorTier.optional(),
   assignee: z.string().optional(),
   /** Documents in the cluster when it was closed: it reopens when the cluster grows past that. */
   closed_doc_count: Count.optional(),

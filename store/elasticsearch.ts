@@ -146,7 +146,7 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
 
     aggregateDocuments: (query, aggregation) => aggregate(index.documents, documentFilters(query), aggregation),
 
-    async summarizeDocuments(query, { recent_since }) {
+    async summarizeDocuments(query) {
       const response = await call('summarize documents', () =>
         client.search({
           index: index.documents,
@@ -160,11 +160,11 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
             platforms: { terms: { field: 'platform', size: 10 } },
             reposts: { sum: { field: 'metrics.reposts' } },
             comments: { sum: { field: 'metrics.comments' } },
-            recent: { filter: { range: { published_at: { gte: recent_since } } } },
+            hours: { date_histogram: { field: 'published_at', fixed_interval: '1h', min_doc_count: 1 } },
           },
         }),
       );
-      const a = response.aggregations as Record<string, { value?: number | null; buckets?: Array<{ key: string; doc_count: number }>; doc_count?: number }>;
+      const a = response.aggregations as Record<string, { value?: number | null; buckets?: Array<{ key: string; doc_count: number }> }>;
       const count = totalOf(response.hits.total);
       const time = (v: number | null | undefined) => (count > 0 && typeof v === 'number' ? new Date(v).toISOString() : undefined);
       const buckets = (name: string) => (a[name]?.buckets ?? []).map((b) => ({ key: String(b.key), count: b.doc_count }));
@@ -176,7 +176,7 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
         platforms: buckets('platforms'),
         reposts: a.reposts?.value ?? 0,
         comments: a.comments?.value ?? 0,
-        recent: a.recent?.doc_count ?? 0,
+        peak_per_hour: Math.max(0, ...(a.hours?.buckets ?? []).map((b) => b.doc_count)),
       };
     },
 
@@ -313,8 +313,8 @@ const DOCUMENT_MAPPINGS: estypes.MappingTypeMapping = {
     lang: keyword,
     tokens: tokensField,
     cluster_id: keyword,
-    simhash: keyword,
-    simhash_bands: keyword,
+    fingerprint: { type: 'keyword', index: false, doc_values: false },
+    fingerprint_bands: keyword,
     topics: keyword,
     matches: stored,
     sentiment: { type: 'float' },

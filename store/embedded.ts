@@ -37,7 +37,7 @@ const DOCUMENTS: TableSpec = {
     level: { type: 'smallint' },
     cluster_id: { type: 'text' },
     author_tier: { type: 'text' },
-    simhash_bands: { type: 'text', array: true },
+    fingerprint_bands: { type: 'text', array: true },
     tokens: { type: 'text', array: true, derive: (r) => tokenArray(r.tokens as string | undefined) },
   },
 };
@@ -147,7 +147,7 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
             CREATE INDEX IF NOT EXISTS ${spec.name}_time ON ${spec.name} (${spec.timeField});
             CREATE INDEX IF NOT EXISTS ${spec.name}_tokens ON ${spec.name} USING gin (tokens);`;
         });
-        ddl.push('CREATE INDEX IF NOT EXISTS documents_bands ON documents USING gin (simhash_bands);');
+        ddl.push('CREATE INDEX IF NOT EXISTS documents_bands ON documents USING gin (fingerprint_bands);');
         await database.db.exec(ddl.join('\n'));
       })();
       return initialised;
@@ -172,18 +172,18 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
 
     aggregateDocuments: (query, aggregation) => aggregate(DOCUMENTS, documentFilters(query), aggregation),
 
-    async summarizeDocuments(query, { recent_since }) {
+    async summarizeDocuments(query) {
       const filters = documentFilters(query);
       const where = toWhere(DOCUMENTS, filters);
-      const since = `$${where.params.length + 1}`;
       const [totals, sources, platforms] = await Promise.all([
-        (await db()).query<{ count: number; first_at: Date | null; last_at: Date | null; reposts: number; comments: number; recent: number }>(
+        (await db()).query<{ count: number; first_at: Date | null; last_at: Date | null; reposts: number; comments: number; peak: number }>(
           `SELECT count(*)::int AS count, min(published_at) AS first_at, max(published_at) AS last_at,
              coalesce(sum((body->'metrics'->>'reposts')::bigint), 0)::float8 AS reposts,
              coalesce(sum((body->'metrics'->>'comments')::bigint), 0)::float8 AS comments,
-             (count(*) FILTER (WHERE published_at >= ${since}::timestamptz))::int AS recent
+             coalesce((SELECT max(n) FROM (SELECT count(*)::int AS n FROM documents ${where.sql}
+               GROUP BY date_trunc('hour', published_at AT TIME ZONE 'UTC')) hours), 0) AS peak
            FROM documents ${where.sql}`,
-          [...where.params, recent_since],
+          where.params,
         ),
         aggregate(DOCUMENTS, filters, { terms: 'source', size: 100 }),
         aggregate(DOCUMENTS, filters, { terms: 'platform', size: 10 }),
@@ -197,7 +197,7 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
         platforms,
         reposts: row.reposts,
         comments: row.comments,
-        recent: row.recent,
+        peak_per_hour: row.peak,
       };
     },
 
@@ -261,7 +261,7 @@ function toWhere(spec: TableSpec, filters: Filter[]): { sql: string; params: unk
     return `$${params.length}`;
   };
   const clauses = filters.map((f) => {
-    const column = spec.columns[f.field];
+    const column = f.field === 'id' ? { type: 'text' } : spec.columns[f.field];
     if (!column) throw new ShaobingError('SB_STORE_REJECTED', `cannot filter ${spec.name} by ${f.field}`);
     switch (f.kind) {
       case 'terms': {

@@ -32,13 +32,14 @@ function tokens(text: string | undefined): Filter[] {
 
 export function documentFilters(q: DocumentQuery): Filter[] {
   return [
+    ...terms('id', q.id),
     ...range('published_at', q.time),
     ...terms('platform', q.platform),
     ...terms('source', q.source),
     ...terms('topics', q.topic),
     ...terms('level', q.level),
     ...terms('cluster_id', q.cluster_id),
-    ...terms('simhash_bands', q.simhash_bands),
+    ...terms('fingerprint_bands', q.fingerprint_bands),
     ...tokens(q.text),
   ];
 }

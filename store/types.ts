@@ -22,6 +22,7 @@ export interface TimeRange {
 }
 
 export interface DocumentQuery {
+  id?: string[];
   /** On published_at. */
   time?: TimeRange;
   platform?: Platform[];
@@ -30,8 +31,8 @@ export interface DocumentQuery {
   topic?: string[];
   level?: Level[];
   cluster_id?: string[];
-  /** Documents sharing any of these SimHash bands: the near-duplicate candidates. */
-  simhash_bands?: string[];
+  /** Documents sharing any of these fingerprint bands: the near-duplicate candidates. */
+  fingerprint_bands?: string[];
   /** Whitespace-separated tokens, as the tokenizer cuts them; every token must occur. */
   text?: string;
   /** Newest first unless `asc`. */
@@ -84,8 +85,12 @@ export interface DocumentSummary {
   platforms: Bucket[];
   reposts: number;
   comments: number;
-  /** Documents published at or after `recent_since`. */
-  recent: number;
+  /**
+   * Most documents published within one clock hour (UTC). Unlike "in the last hour" it only ever
+   * grows as documents are added, whatever order they arrive in, so decisions built on it replay
+   * the same way.
+   */
+  peak_per_hour: number;
 }
 
 export interface SearchResult<T> {
@@ -102,7 +107,7 @@ export interface Store {
   getDocument(id: string): Promise<IndexedDocument | undefined>;
   searchDocuments(query: DocumentQuery): Promise<SearchResult<IndexedDocument>>;
   aggregateDocuments(query: DocumentQuery, aggregation: Aggregation<DocumentTermsField>): Promise<Bucket[]>;
-  summarizeDocuments(query: DocumentQuery, options: { recent_since: string }): Promise<DocumentSummary>;
+  summarizeDocuments(query: DocumentQuery): Promise<DocumentSummary>;
   /** Fails with SB_STORE_EXISTS when the id is taken: two pipelines racing to open one alert get one winner. */
   createAlert(alert: Alert): Promise<Versioned<Alert>>;
   getAlert(id: string): Promise<Versioned<Alert> | undefined>;

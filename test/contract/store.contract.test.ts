@@ -106,17 +106,17 @@ describe.each(backendKinds)('Store contract (%s)', (kind) => {
       ]);
     });
 
-    it('finds near-duplicate candidates by any shared SimHash band', async () => {
-      const a = doc({ key: 'band-a', simhash: '0123456789abcdef', simhash_bands: ['0:0123', '1:4567', '2:89ab', '3:cdef'] });
-      const b = doc({ key: 'band-b', simhash: 'ffff456789abffff', simhash_bands: ['0:ffff', '1:4567', '2:89ab', '3:ffff'] });
+    it('finds near-duplicate candidates by any shared fingerprint band', async () => {
+      const a = doc({ key: 'band-a', fingerprint: 'a'.repeat(512), fingerprint_bands: ['0:0123', '1:4567', '2:89ab', '3:cdef'] });
+      const b = doc({ key: 'band-b', fingerprint: 'b'.repeat(512), fingerprint_bands: ['0:ffff', '1:4567', '2:89ab', '3:ffff'] });
       await store.putDocuments([a, b]);
       await store.refresh();
-      expect((await store.searchDocuments({ simhash_bands: ['1:4567'] })).items.map((d) => d.id).sort()).toEqual([a.id, b.id].sort());
-      expect((await store.searchDocuments({ simhash_bands: ['0:0123', '3:0000'] })).items.map((d) => d.id)).toEqual([a.id]);
-      expect((await store.searchDocuments({ simhash_bands: ['0:9999'] })).total).toBe(0);
+      expect((await store.searchDocuments({ fingerprint_bands: ['1:4567'] })).items.map((d) => d.id).sort()).toEqual([a.id, b.id].sort());
+      expect((await store.searchDocuments({ fingerprint_bands: ['0:0123', '3:0000'] })).items.map((d) => d.id)).toEqual([a.id]);
+      expect((await store.searchDocuments({ fingerprint_bands: ['0:9999'] })).total).toBe(0);
     });
 
-    it('summarizes a cluster: counts, time span, sources, platforms, reposts, comments and recent growth', async () => {
+    it('summarizes a cluster: counts, time span, sources, platforms, reposts, comments and peak hourly growth', async () => {
       const cluster = 'summary-cluster';
       await store.putDocuments([
         doc({ key: 'sum-1', cluster_id: cluster, topics: ['s'], source: '央视新闻', platform: 'weibo', published_at: '2026-05-01T08:00:00+08:00', metrics: { reposts: 120, comments: 30 } }),
@@ -125,7 +125,7 @@ describe.each(backendKinds)('Store contract (%s)', (kind) => {
         doc({ key: 'sum-other', cluster_id: cluster, topics: ['other'], published_at: '2026-05-01T10:00:00+08:00', metrics: { reposts: 999 } }),
       ]);
       await store.refresh();
-      const summary = await store.summarizeDocuments({ cluster_id: [cluster], topic: ['s'] }, { recent_since: '2026-05-01T01:00:00Z' });
+      const summary = await store.summarizeDocuments({ cluster_id: [cluster], topic: ['s'] });
       expect(summary).toEqual({
         count: 3,
         first_at: '2026-05-01T00:00:00.000Z',
@@ -134,10 +134,13 @@ describe.each(backendKinds)('Store contract (%s)', (kind) => {
         platforms: [{ key: 'weibo', count: 2 }, { key: 'news', count: 1 }],
         reposts: 125,
         comments: 30,
-        recent: 2,
+        // 08:00 alone in its hour; 09:30 and 09:45 share one.
+        peak_per_hour: 2,
       });
-      const none = await store.summarizeDocuments({ cluster_id: ['no-such-cluster'] }, { recent_since: '2026-05-01T01:00:00Z' });
-      expect(none).toEqual({ count: 0, sources: [], platforms: [], reposts: 0, comments: 0, recent: 0 });
+      const asOf = await store.summarizeDocuments({ cluster_id: [cluster], topic: ['s'], time: { to: '2026-05-01T01:31:00Z' } });
+      expect(asOf).toMatchObject({ count: 2, last_at: '2026-05-01T01:30:00.000Z', reposts: 125, peak_per_hour: 1 });
+      const none = await store.summarizeDocuments({ cluster_id: ['no-such-cluster'] });
+      expect(none).toEqual({ count: 0, sources: [], platforms: [], reposts: 0, comments: 0, peak_per_hour: 0 });
     });
 
     it('stores the valid documents of a batch and reports the invalid ones by id, not retriable', async () => {
