@@ -8,6 +8,7 @@ import type { SourceSchema } from '../../collectors/config';
 import { defaultConfig, type Config } from '../../core/config';
 import { createLogger, silentLogger, type Logger } from '../../core/logger';
 import type { Document, OperatorNotice } from '../../core/records';
+import { startFixtureServer, type FixtureServer } from '../fixtures/collectors/server';
 
 /** Fetch settings for tests: no pacing, short retries and timeouts. */
 export const FAST_HTTP = {
@@ -50,4 +51,18 @@ export function harness(config: Config, options: { now?: Date; persistState?: bo
     ...(options.now ? { now: () => options.now! } : {}),
   });
   return { collection, documents, notices, metrics };
+}
+
+/**
+ * One fixture server per test file, reset between tests. Returns an accessor because the server
+ * exists only once beforeAll has run.
+ */
+export function useFixtureServer(): () => FixtureServer {
+  let server: FixtureServer | undefined;
+  beforeAll(async () => {
+    server = await startFixtureServer();
+  });
+  afterAll(() => server?.close());
+  afterEach(() => server?.reset());
+  return () => server!;
 }

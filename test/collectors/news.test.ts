@@ -1,21 +1,16 @@
 import { existsSync } from 'node:fs';
 import { articleLinks } from '../../collectors/sources/news';
 import { Document } from '../../core/records';
-import { fixture, startFixtureServer, type FixtureServer } from '../fixtures/collectors/server';
-import { collectorConfig, harness } from './helpers';
+import { fixture } from '../fixtures/collectors/server';
+import { collectorConfig, harness, useFixtureServer } from './helpers';
 
-let server: FixtureServer;
-beforeAll(async () => {
-  server = await startFixtureServer();
-});
-afterAll(() => server.close());
-afterEach(() => server.reset());
+const fixtures = useFixtureServer();
 
 const now = new Date('2025-09-13T09:00:00+08:00');
 
 describe('news sites (CheerioCrawler on the fetch layer)', () => {
   it('discovers article links on a GBK list page and extracts each article', async () => {
-    const h = harness(collectorConfig([{ type: 'news', name: '搜狐公益', list_urls: [server.url('/news/list.html')] }]), { now });
+    const h = harness(collectorConfig([{ type: 'news', name: '搜狐公益', list_urls: [fixtures().url('/news/list.html')] }]), { now });
     const [report] = await h.collection.runOnce();
     await h.collection.stop();
     // The 404 article is counted and logged, the others are whole documents.
@@ -23,7 +18,7 @@ describe('news sites (CheerioCrawler on the fetch layer)', () => {
     const byTitle = Object.fromEntries(h.documents.map((d) => [d.title, d]));
     expect(Object.keys(byTitle).sort()).toEqual(['思源焦点公益基金救助孩子：永康', '康师傅回应转卖废弃茶叶：下家承诺用废料做枕头', '深圳地铁将设立ＶＩＰ 头等车厢 买双倍票可享坐票'.replace('ＶＩＰ 头', 'ＶＩＰ头')].sort());
     const metro = byTitle['深圳地铁将设立ＶＩＰ头等车厢 买双倍票可享坐票']!;
-    expect(metro).toMatchObject({ platform: 'news', source: '搜狐公益', author: '刘凡', published_at: '2012-07-06T08:12:00+08:00', url: server.url('/20120706/n347457739.shtml') });
+    expect(metro).toMatchObject({ platform: 'news', source: '搜狐公益', author: '刘凡', published_at: '2012-07-06T08:12:00+08:00', url: fixtures().url('/20120706/n347457739.shtml') });
     expect(metro.text).toContain('深圳今后将设地铁ＶＩＰ头等车厢');
     // Boilerplate around the body stays out.
     expect(metro.text).not.toMatch(/相关新闻|我来说两句|分享到微博|Copyright/);
@@ -32,11 +27,11 @@ describe('news sites (CheerioCrawler on the fetch layer)', () => {
     expect(tea).toMatchObject({ author: '刘俊', published_at: '2012-06-29T07:30:00+08:00' });
     expect(tea.text).toContain('我们也是受害者');
     for (const d of h.documents) expect(Document.safeParse(d).success).toBe(true);
-    expect(server.hits('/hostile/huge')).toBe(0);
+    expect(fixtures().hits('/hostile/huge')).toBe(0);
   });
 
   it('falls back to generic extraction on a page with no configured selectors (gzip, 来源 line, meta time)', async () => {
-    const h = harness(collectorConfig([{ type: 'news', name: '央视网', list_urls: [server.url('/cctv/list.html')] }]), { now });
+    const h = harness(collectorConfig([{ type: 'news', name: '央视网', list_urls: [fixtures().url('/cctv/list.html')] }]), { now });
     await h.collection.runOnce();
     await h.collection.stop();
     expect(h.documents).toHaveLength(1);
@@ -51,7 +46,7 @@ describe('news sites (CheerioCrawler on the fetch layer)', () => {
         {
           type: 'news',
           name: '搜狐公益',
-          list_urls: [server.url('/news/list.html')],
+          list_urls: [fixtures().url('/news/list.html')],
           links: { selector: 'ul.news-list li a', pattern: 'n34' },
           article: { title: 'h1', time: '#pubtime_baidu', source: '#media_span', author: '.writer', body: '#contentText', remove: ['.editor'] },
         },
@@ -65,21 +60,21 @@ describe('news sites (CheerioCrawler on the fetch layer)', () => {
   });
 
   it('does not fetch articles it already emitted', async () => {
-    const h = harness(collectorConfig([{ type: 'news', name: '搜狐公益', list_urls: [server.url('/news/list.html')] }]), { now });
+    const h = harness(collectorConfig([{ type: 'news', name: '搜狐公益', list_urls: [fixtures().url('/news/list.html')] }]), { now });
     await h.collection.runOnce();
     await h.collection.runOnce();
     await h.collection.stop();
     expect(h.documents).toHaveLength(3);
-    expect(server.hits('/20120706/n347457739.shtml')).toBe(1);
-    expect(server.hits('/news/list.html')).toBe(2);
+    expect(fixtures().hits('/20120706/n347457739.shtml')).toBe(1);
+    expect(fixtures().hits('/news/list.html')).toBe(2);
   });
 
   it('survives hostile article links: a 20 MB page and a redirect loop are counted, the good article still comes out', async () => {
-    server.override('/hostile/list.html', (_q, res) => {
+    fixtures().override('/hostile/list.html', (_q, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(`<ul><li><a href="/hostile/huge">很大的页面</a></li><li><a href="/hostile/loop-a">转来转去的页面</a></li><li><a href="/20120706/n347457739.shtml">深圳地铁将设立头等车厢</a></li></ul>`);
     });
-    const h = harness(collectorConfig([{ type: 'news', name: '恶意站点', list_urls: [server.url('/hostile/list.html')], links: { selector: 'ul a' } }]), { now });
+    const h = harness(collectorConfig([{ type: 'news', name: '恶意站点', list_urls: [fixtures().url('/hostile/list.html')], links: { selector: 'ul a' } }]), { now });
     const [report] = await h.collection.runOnce();
     await h.collection.stop();
     expect(report).toMatchObject({ failed: false, documents: 1, pageFailures: 2 });
@@ -89,7 +84,7 @@ describe('news sites (CheerioCrawler on the fetch layer)', () => {
   });
 
   it('a list page that cannot be read fails the round', async () => {
-    const h = harness(collectorConfig([{ type: 'news', name: 'gone', list_urls: [server.url('/no-such-list.html')] }]), { now });
+    const h = harness(collectorConfig([{ type: 'news', name: 'gone', list_urls: [fixtures().url('/no-such-list.html')] }]), { now });
     const [report] = await h.collection.runOnce();
     await h.collection.stop();
     expect(report).toMatchObject({ failed: true, documents: 0, error: { code: 'SB_COLLECT_HTTP_STATUS' } });
@@ -110,7 +105,7 @@ const haveChromium = existsSync('/usr/bin/chromium');
 
 (haveChromium ? describe : describe.skip)('pages built by script (PlaywrightCrawler, system Chromium)', () => {
   it('renders the list and the articles before reading them', async () => {
-    const h = harness(collectorConfig([{ type: 'news', name: '央视网滚动', render: true, list_urls: [server.url('/render/list')] }]), { now });
+    const h = harness(collectorConfig([{ type: 'news', name: '央视网滚动', render: true, list_urls: [fixtures().url('/render/list')] }]), { now });
     const [report] = await h.collection.runOnce();
     await h.collection.stop();
     expect(report).toMatchObject({ failed: false, documents: 2, pageFailures: 0 });

@@ -9,32 +9,27 @@ import { SourceState, StateStore } from '../../collectors/state';
 import type { Config } from '../../core/config';
 import { Document, type OperatorNotice } from '../../core/records';
 import type { Store } from '../../store/types';
-import { fixture, startFixtureServer, type FixtureServer } from '../fixtures/collectors/server';
+import { fixture } from '../fixtures/collectors/server';
 import { backendKinds, busFor, eventually, removeDataDir, testConfig, uniqueName } from '../support/backends';
-import { collectorConfig, FAST_HTTP, harness, testLog } from './helpers';
+import { collectorConfig, FAST_HTTP, harness, testLog, useFixtureServer } from './helpers';
 
-let server: FixtureServer;
-beforeAll(async () => {
-  server = await startFixtureServer();
-});
-afterAll(() => server.close());
-afterEach(() => server.reset());
+const fixtures = useFixtureServer();
 
 const now = new Date('2020-03-07T09:00:00+08:00');
 
 describe('state across restarts', () => {
   it('a restart neither re-emits nor misses: only the item added meanwhile comes out', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'shaobing-state-'));
-    const sources = [{ type: 'rss' as const, name: '丁香园辟谣', url: server.url('/rss/atom.xml'), full_article: 'never' as const }];
+    const sources = [{ type: 'rss' as const, name: '丁香园辟谣', url: fixtures().url('/rss/atom.xml'), full_article: 'never' as const }];
     const first = harness(collectorConfig(sources, {}, dataDir), { now, persistState: true });
     await first.collection.runOnce();
     await first.collection.stop();
     expect(first.documents).toHaveLength(2);
 
     // A new process: same data_dir, and the feed gained an entry.
-    const atom = fixture('rss/atom.xml').replaceAll('{{BASE}}', server.base);
-    server.override('/rss/atom.xml', (_q, res) => {
-      const extra = `<entry><title>新冠病毒会通过空调传播？</title><link href="${server.base}/rumors/200" rel="alternate"/><id>tag:dxy.cn,2020:rumor-200</id><updated>2020-03-07T08:00:00+08:00</updated><content type="html">目前没有证据表明新冠病毒会通过空调系统传播，但应注意室内通风。</content></entry>`;
+    const atom = fixture('rss/atom.xml').replaceAll('{{BASE}}', fixtures().base);
+    fixtures().override('/rss/atom.xml', (_q, res) => {
+      const extra = `<entry><title>新冠病毒会通过空调传播？</title><link href="${fixtures().base}/rumors/200" rel="alternate"/><id>tag:dxy.cn,2020:rumor-200</id><updated>2020-03-07T08:00:00+08:00</updated><content type="html">目前没有证据表明新冠病毒会通过空调系统传播，但应注意室内通风。</content></entry>`;
       res.writeHead(200, { 'content-type': 'application/atom+xml; charset=utf-8' });
       res.end(atom.replace('</feed>', `${extra}</feed>`));
     });
@@ -65,8 +60,8 @@ describe('state across restarts', () => {
 describe('source health', () => {
   it('alerts operators after N failed rounds, says so on readiness and in metrics, and announces the recovery', async () => {
     const notices: OperatorNotice[] = [];
-    const h = harness(collectorConfig([{ type: 'rss', name: '新华网', url: server.url('/rss/feed-gbk.xml'), full_article: 'never' }], { alert_after_failures: 2 }), { now });
-    server.override('/rss/feed-gbk.xml', (_q, res) => {
+    const h = harness(collectorConfig([{ type: 'rss', name: '新华网', url: fixtures().url('/rss/feed-gbk.xml'), full_article: 'never' }], { alert_after_failures: 2 }), { now });
+    fixtures().override('/rss/feed-gbk.xml', (_q, res) => {
       res.writeHead(404);
       res.end();
     });
@@ -86,7 +81,7 @@ describe('source health', () => {
     expect(metrics).toMatch(/shaobing_collector_error_streak\{source="新华网",platform="rss"\} 2/);
     expect(metrics).toMatch(/shaobing_collector_runs_total\{source="新华网",platform="rss",outcome="failed"\} 2/);
 
-    server.reset();
+    fixtures().reset();
     await h.collection.runOnce();
     await h.collection.stop();
     expect(h.notices.map((n) => n.kind)).toEqual(['source_failing', 'source_recovered']);
@@ -109,8 +104,8 @@ describe.each(backendKinds)('collector role → bus (%s)', (kind) => {
     config = {
       ...base,
       sources: SourcesSchema.parse([
-        { type: 'rss', name: '武汉卫健委', url: server.url('/rss/feed-gbk.xml'), full_article: 'never', interval_seconds: 3600 },
-        { type: 'weibo', name: '微博', keywords: ['央视新闻'], api_base: server.base, passport_base: server.base, interval_seconds: 3600 },
+        { type: 'rss', name: '武汉卫健委', url: fixtures().url('/rss/feed-gbk.xml'), full_article: 'never', interval_seconds: 3600 },
+        { type: 'weibo', name: '微博', keywords: ['央视新闻'], api_base: fixtures().base, passport_base: fixtures().base, interval_seconds: 3600 },
       ]),
       collectors: CollectorsSchema.parse({ jitter_ratio: 0, http: FAST_HTTP }),
     };

@@ -1,14 +1,9 @@
 import { parseWechatArticle, sogouRedirectTarget } from '../../collectors/sources/wechat';
 import { Document } from '../../core/records';
-import { fixture, startFixtureServer, type FixtureServer } from '../fixtures/collectors/server';
-import { collectorConfig, harness } from './helpers';
+import { fixture } from '../fixtures/collectors/server';
+import { collectorConfig, harness, useFixtureServer } from './helpers';
 
-let server: FixtureServer;
-beforeAll(async () => {
-  server = await startFixtureServer();
-});
-afterAll(() => server.close());
-afterEach(() => server.reset());
+const fixtures = useFixtureServer();
 
 const now = new Date('2020-03-07T09:00:00+08:00');
 const time = { now, timeZone: 'Asia/Shanghai' };
@@ -49,7 +44,7 @@ describe('WeChat article pages', () => {
 describe('WeChat collector', () => {
   it('takes article lists from an RSS bridge and from Sogou search, dedups the same article reached both ways', async () => {
     const h = harness(
-      collectorConfig([{ type: 'wechat', name: '丁香医生', lists: [{ kind: 'rss', url: server.url('/wechat/bridge.xml') }, { kind: 'sogou', query: '降压药', base_url: server.base }] }]),
+      collectorConfig([{ type: 'wechat', name: '丁香医生', lists: [{ kind: 'rss', url: fixtures().url('/wechat/bridge.xml') }, { kind: 'sogou', query: '降压药', base_url: fixtures().base }] }]),
       { now },
     );
     const [report] = await h.collection.runOnce();
@@ -61,25 +56,25 @@ describe('WeChat collector', () => {
       ['wechat', '疫情期间大强度锻炼可提高抵抗力？', '徐建方'],
       ['wechat', '吃降压药会增加感染病毒的风险？', '丁香医生团队'],
     ]);
-    expect(server.hits('/link')).toBe(1);
-    expect(server.hits('/s/article-2')).toBe(2);
+    expect(fixtures().hits('/link')).toBe(1);
+    expect(fixtures().hits('/s/article-2')).toBe(2);
   });
 
   it('does not fetch a deleted article again next round', async () => {
-    const h = harness(collectorConfig([{ type: 'wechat', name: '丁香医生', lists: [{ kind: 'rss', url: server.url('/wechat/bridge.xml') }] }]), { now });
+    const h = harness(collectorConfig([{ type: 'wechat', name: '丁香医生', lists: [{ kind: 'rss', url: fixtures().url('/wechat/bridge.xml') }] }]), { now });
     await h.collection.runOnce();
     await h.collection.runOnce();
     await h.collection.stop();
-    expect(server.hits('/s/deleted')).toBe(1);
-    expect(server.hits('/s/article-1')).toBe(1);
+    expect(fixtures().hits('/s/deleted')).toBe(1);
+    expect(fixtures().hits('/s/article-1')).toBe(1);
   });
 
   it('a "环境异常" page blocks the source and tells operators', async () => {
-    server.override('/s/article-1', (_q, res) => {
+    fixtures().override('/s/article-1', (_q, res) => {
       res.writeHead(302, { location: '/s/blocked' });
       res.end();
     });
-    const h = harness(collectorConfig([{ type: 'wechat', name: '丁香医生', lists: [{ kind: 'rss', url: server.url('/wechat/bridge.xml') }] }]), { now });
+    const h = harness(collectorConfig([{ type: 'wechat', name: '丁香医生', lists: [{ kind: 'rss', url: fixtures().url('/wechat/bridge.xml') }] }]), { now });
     const [report] = await h.collection.runOnce();
     await h.collection.stop();
     expect(report).toMatchObject({ failed: true, blocked: true, error: { code: 'SB_COLLECT_BLOCKED' } });
@@ -87,11 +82,11 @@ describe('WeChat collector', () => {
   });
 
   it("Sogou's anti-spider page blocks the source", async () => {
-    server.override('/weixin', (_q, res) => {
+    fixtures().override('/weixin', (_q, res) => {
       res.writeHead(302, { location: '/antispider/?from=%2Fweixin%3Ftype%3D2' });
       res.end();
     });
-    const h = harness(collectorConfig([{ type: 'wechat', name: '搜狗', lists: [{ kind: 'sogou', query: '降压药', base_url: server.base }] }]), { now });
+    const h = harness(collectorConfig([{ type: 'wechat', name: '搜狗', lists: [{ kind: 'sogou', query: '降压药', base_url: fixtures().base }] }]), { now });
     const [report] = await h.collection.runOnce();
     await h.collection.stop();
     expect(report).toMatchObject({ failed: true, blocked: true });

@@ -4,18 +4,13 @@ import { join } from 'node:path';
 import { documentIdForPost } from '../../collectors/document';
 import { postsOf, weiboText } from '../../collectors/sources/weibo';
 import { Document } from '../../core/records';
-import { fixture, startFixtureServer, type FixtureServer } from '../fixtures/collectors/server';
-import { collectorConfig, harness } from './helpers';
+import { fixture } from '../fixtures/collectors/server';
+import { collectorConfig, harness, useFixtureServer } from './helpers';
 
-let server: FixtureServer;
-beforeAll(async () => {
-  server = await startFixtureServer();
-});
-afterAll(() => server.close());
-afterEach(() => server.reset());
+const fixtures = useFixtureServer();
 
 const now = new Date('2020-01-01T15:00:00+08:00');
-const weibo = (extra: Record<string, unknown> = {}) => ({ type: 'weibo' as const, name: '微博·央视新闻', api_base: server.base, passport_base: server.base, ...extra });
+const weibo = (extra: Record<string, unknown> = {}) => ({ type: 'weibo' as const, name: '微博·央视新闻', api_base: fixtures().base, passport_base: fixtures().base, ...extra });
 
 describe('Weibo mobile API', () => {
   it('reads card_type 9 cards and card_group containers, in order', () => {
@@ -52,7 +47,7 @@ describe('Weibo mobile API', () => {
     expect(byBid.Inr3SgJId!.text).toContain('你是机遇的过客还是机遇的主人，看你自己！');
     expect(byBid.Inr3SgJId!.text).not.toContain('全文');
     expect(byBid.Inr3SgJId!.metrics?.reposts).toBe(1_000_000);
-    expect(server.hits('/statuses/extend')).toBe(1);
+    expect(fixtures().hits('/statuses/extend')).toBe(1);
 
     // The repost points at its original, which is emitted too; a deleted original is only pointed at.
     expect(byBid.yC8Kt9U3N).toMatchObject({ parent_id: byBid.yBmepBtUB!.id, published_at: '2020-01-01T14:55:00+08:00' });
@@ -63,23 +58,23 @@ describe('Weibo mobile API', () => {
     expect(byBid.Inrq3dbej!.published_at).toBe('2019-12-31T23:10:00+08:00');
 
     // Paged until Weibo said there was nothing more.
-    expect(server.requests.filter((r) => r.startsWith('/api/container/getIndex')).length).toBe(3);
+    expect(fixtures().requests.filter((r) => r.startsWith('/api/container/getIndex')).length).toBe(3);
   });
 
   it('gets a visitor cookie when none is configured, and sends a configured one as is', async () => {
     const h = harness(collectorConfig([weibo({ keywords: ['央视新闻'] })]), { now });
     await h.collection.runOnce();
     await h.collection.stop();
-    expect(server.hits('/visitor/genvisitor')).toBe(1);
-    expect(server.lastHeaders('/api/container/getIndex')?.cookie).toBe('SUB=_2AkMRvisitor1; SUBP=0033WrSXqPxfM72-Ws9jqgMF55529P9D9W5visitor');
-    expect(server.lastHeaders('/api/container/getIndex')?.['mweibo-pwa']).toBe('1');
+    expect(fixtures().hits('/visitor/genvisitor')).toBe(1);
+    expect(fixtures().lastHeaders('/api/container/getIndex')?.cookie).toBe('SUB=_2AkMRvisitor1; SUBP=0033WrSXqPxfM72-Ws9jqgMF55529P9D9W5visitor');
+    expect(fixtures().lastHeaders('/api/container/getIndex')?.['mweibo-pwa']).toBe('1');
 
-    server.reset();
+    fixtures().reset();
     const h2 = harness(collectorConfig([weibo({ keywords: ['央视新闻'], cookie: 'SUB=logged-in' })]), { now });
     await h2.collection.runOnce();
     await h2.collection.stop();
-    expect(server.hits('/visitor/genvisitor')).toBe(0);
-    expect(server.lastHeaders('/api/container/getIndex')?.cookie).toBe('SUB=logged-in');
+    expect(fixtures().hits('/visitor/genvisitor')).toBe(0);
+    expect(fixtures().lastHeaders('/api/container/getIndex')?.cookie).toBe('SUB=logged-in');
   });
 
   it('reads a user timeline by since_id, and the pinned post does not stop the paging', async () => {
@@ -88,14 +83,14 @@ describe('Weibo mobile API', () => {
     await h.collection.stop();
     expect(report!.failed).toBe(false);
     expect(h.documents.map((d) => d.url.split('/').pop())).toEqual(['HzTop0001', 'InryIrK4p', 'InqPrhk0r', 'InOld0006']);
-    expect(server.requests.filter((r) => r.includes('since_id=4456240512345677'))).toHaveLength(1);
+    expect(fixtures().requests.filter((r) => r.includes('since_id=4456240512345677'))).toHaveLength(1);
   });
 
   it('does not re-emit on the next round', async () => {
     const h = harness(collectorConfig([weibo({ keywords: ['央视新闻'] })]), { now });
     await h.collection.runOnce();
     const count = h.documents.length;
-    server.reset();
+    fixtures().reset();
     const [second] = await h.collection.runOnce();
     await h.collection.stop();
     expect(second!.documents).toBe(0);
@@ -113,7 +108,7 @@ describe('Weibo mobile API', () => {
     const h = harness(collectorConfig([weibo({ keywords: ['央视新闻'], max_pages: 1 })], {}, dataDir), { now, persistState: true });
     await h.collection.runOnce();
     await h.collection.stop();
-    const windows = server.requests.filter((r) => decodeURIComponent(r).includes('timescope=custom:')).map((r) => /timescope=(custom:[^&]+)/.exec(decodeURIComponent(r))![1]);
+    const windows = fixtures().requests.filter((r) => decodeURIComponent(r).includes('timescope=custom:')).map((r) => /timescope=(custom:[^&]+)/.exec(decodeURIComponent(r))![1]);
     expect(windows).toEqual(['custom:2020-01-01-7:2020-01-01-8', 'custom:2020-01-01-6:2020-01-01-7', 'custom:2020-01-01-5:2020-01-01-6', 'custom:2020-01-01-5:2020-01-01-5']);
   });
 
@@ -123,21 +118,21 @@ describe('Weibo mobile API', () => {
     ['captcha', /captcha/],
     ['login', /ok: -100/],
   ] as const)('recognises a block (%s): the round stops, health says blocked, operators are told', async (mode, message) => {
-    server.weiboMode = mode;
+    fixtures().weiboMode = mode;
     const h = harness(collectorConfig([weibo({ keywords: ['央视新闻'], users: ['2656274875'] })]), { now });
     const [report] = await h.collection.runOnce();
     await h.collection.stop();
     expect(report).toMatchObject({ failed: true, blocked: true, documents: 0, error: { code: 'SB_COLLECT_BLOCKED' } });
     expect(report!.error!.message).toMatch(message);
     // One request, then the source stops: no hammering a platform that said no.
-    expect(server.hits('/api/container/getIndex')).toBe(1);
+    expect(fixtures().hits('/api/container/getIndex')).toBe(1);
     expect(h.collection.health.get('微博·央视新闻')).toMatchObject({ status: 'blocked', error_streak: 1 });
     expect(h.notices).toHaveLength(1);
     expect(h.notices[0]).toMatchObject({ kind: 'source_blocked', source: '微博·央视新闻', platform: 'weibo', error_code: 'SB_COLLECT_BLOCKED' });
   });
 
   it('truncated JSON is a failed page, never a half-parsed document', async () => {
-    server.weiboMode = 'truncated';
+    fixtures().weiboMode = 'truncated';
     const h = harness(collectorConfig([weibo({ keywords: ['央视新闻'] })]), { now });
     const [report] = await h.collection.runOnce();
     await h.collection.stop();
