@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { createSentimentAnalyzer } from '../rules/sentiment';
 import { evaluateLabeledCsv } from '../rules/sentiment/evaluate';
 import { createTokenizer, TOKENIZER_KINDS, type Token, type TokenizerKind } from '../rules/tokenizer';
+import { benchData } from './paths';
 
 const MIN_MILLIS = 1_500;
 const ROUNDS = 3;
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
   console.log(`load    tokenizer (${kind}) ${tokenizer.millis.toFixed(0)} ms, +${mib(rss1 - rss0)} RSS`);
   console.log(`load    sentiment model ${analyzer.millis.toFixed(0)} ms, +${mib(rss2 - rss1)} RSS`);
 
-  const posts = readFileSync(join(__dirname, 'data/weibo-cctvnews-2020.jsonl'), 'utf8')
+  const posts = readFileSync(benchData('weibo-cctvnews-2020.jsonl'), 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => (JSON.parse(line) as { text: string }).text);

@@ -25,7 +25,8 @@ export interface FeatureConfig {
 }
 
 /** Receives each feature as it is made: bucket index and value. */
-export type FeatureSink = (index: number, value: number) => void;
+/** Receives each feature occurrence: its hashed index, its value, and the sentence it came from. */
+export type FeatureSink = (index: number, value: number, sentence: number) => void;
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -87,28 +88,37 @@ function foldWidthAndCase(word: string): string {
   return lower.replace(FULL_WIDTH_ALL, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xfee0));
 }
 
+/** What feature extraction needs of a text, made once however many times the text is scored. */
+export interface PreparedText {
+  /** Each token Simplified, width- and case-folded. */
+  words: string[];
+  sentences: Array<[number, number]>;
+}
+
+export function prepareText(text: string, tokens: readonly Token[]): PreparedText {
+  const simplified = toSimplified(text);
+  // Folded word by word: lower-casing can change a string's length (İ), which would shift offsets.
+  return { words: tokens.map((t) => foldWidthAndCase(simplified.slice(t.start, t.end))), sentences: sentenceRanges(tokens, text) };
+}
+
 /**
- * Emits the features of `text` (with `tokens` as the tokenizer cut it) into `sink`. With
- * `includeSentence`, only the sentences it accepts, numbered as `sentenceRanges(tokens, text)`
- * numbers them (the target-aware score reads only the sentences near the topic).
+ * Emits the features of a prepared text into `sink`. With `includeSentence`, only the sentences
+ * it accepts, numbered as `prepared.sentences` numbers them (the target-aware score reads only
+ * the sentences near the topic).
  */
 export function extractFeatures(
-  text: string,
-  tokens: readonly Token[],
+  prepared: PreparedText,
   lexicon: Lexicon,
   config: FeatureConfig,
   sink: FeatureSink,
   includeSentence?: (index: number) => boolean,
 ): void {
   const mask = (1 << config.hashBits) - 1;
-  const simplified = toSimplified(text);
-  // Folded word by word: lower-casing can change a string's length (İ), which would shift offsets.
-  const words = tokens.map((t) => foldWidthAndCase(simplified.slice(t.start, t.end)));
-
-  const sentences = sentenceRanges(tokens, text);
+  const { words, sentences } = prepared;
   for (let s = 0; s < sentences.length; s++) {
     if (includeSentence && !includeSentence(s)) continue;
     const [from, to] = sentences[s] as [number, number];
+    const emit = (index: number, value: number) => sink(index, value, s);
 
     // Contrast: every conjunction scales what follows it and discounts what precedes it.
     const weights = new Float64Array(to - from).fill(1);
@@ -128,52 +138,52 @@ export function extractFeatures(
     for (let i = from; i < to; i++) {
       const word = words[i] as string;
       const w = weights[i - from] as number;
-      if (prevWord !== undefined) sink(fnv(fnv(fnv(SEED.bigram, prevWord), '\u0001'), word) & mask, w);
+      if (prevWord !== undefined) emit(fnv(fnv(fnv(SEED.bigram, prevWord), '\u0001'), word) & mask, w);
       prevWord = word;
 
       const emoticon = lexicon.emoticons.get(word);
       if (emoticon !== undefined) {
-        sink(fnv(SEED.word, word) & mask, w);
-        sink(fnvUnit(SEED.emoticon, emoticon + 1) & mask, w);
+        emit(fnv(SEED.word, word) & mask, w);
+        emit(fnvUnit(SEED.emoticon, emoticon + 1) & mask, w);
         c1 = c2 = -1;
         continue;
       }
       if (isEmoticon(word)) {
         // An emoticon outside the table: a word of its own, no characters.
-        sink(fnv(SEED.word, word) & mask, w);
+        emit(fnv(SEED.word, word) & mask, w);
         c1 = c2 = -1;
         continue;
       }
 
       for (let k = 0; k < word.length; k++) {
         const u = word.charCodeAt(k);
-        sink(fnvUnit(SEED.char1, u) & mask, w);
-        if (c1 >= 0) sink(fnvUnit(fnvUnit(SEED.char2, c1), u) & mask, w);
-        if (c2 >= 0) sink(fnvUnit(fnvUnit(fnvUnit(SEED.char3, c2), c1), u) & mask, w);
+        emit(fnvUnit(SEED.char1, u) & mask, w);
+        if (c1 >= 0) emit(fnvUnit(fnvUnit(SEED.char2, c1), u) & mask, w);
+        if (c2 >= 0) emit(fnvUnit(fnvUnit(fnvUnit(SEED.char3, c2), c1), u) & mask, w);
         c2 = c1;
         c1 = u;
       }
 
       if (CLAUSE_END.test(word)) {
-        sink(fnv(SEED.word, word) & mask, w);
+        emit(fnv(SEED.word, word) & mask, w);
         negated = false;
         negationLeft = 0;
         degree = 1;
         continue;
       }
       if (lexicon.negators.has(word)) {
-        sink(fnv(SEED.word, word) & mask, w);
+        emit(fnv(SEED.word, word) & mask, w);
         negated = !negated;
         negationLeft = config.negationScope;
         continue;
       }
       const d = lexicon.degree.get(word);
       if (d !== undefined) {
-        sink(fnv(SEED.word, word) & mask, w);
+        emit(fnv(SEED.word, word) & mask, w);
         degree *= d;
         continue;
       }
-      sink(fnv(SEED.word, word) & mask, w * degree * (negated ? -1 : 1));
+      emit(fnv(SEED.word, word) & mask, w * degree * (negated ? -1 : 1));
       degree = 1;
       if (negationLeft > 0 && --negationLeft === 0) negated = false;
     }

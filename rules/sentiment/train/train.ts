@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTokenizer, type Token } from '../../tokenizer';
 import { evaluateLabeledCsv } from '../evaluate';
-import { extractFeatures, type FeatureConfig } from '../features';
+import { extractFeatures, prepareText, type FeatureConfig } from '../features';
 import { createSentimentAnalyzer } from '../index';
 import { readLabeledCsv } from '../labeled-csv';
 import { loadLexicon, type Lexicon } from '../lexicon';
@@ -64,7 +64,7 @@ async function readSet(dir: string, name: string): Promise<Row[]> {
 function toDoc(text: string, tokens: Token[], label: 0 | 1, weight: number, lexicon: Lexicon): SparseDoc {
   const merged = new Map<number, number>();
   let squares = 0;
-  extractFeatures(text, tokens, lexicon, FEATURES, (index, value) => {
+  extractFeatures(prepareText(text, tokens), lexicon, FEATURES, (index, value) => {
     merged.set(index, (merged.get(index) ?? 0) + value);
     squares += value * value;
   });
