@@ -57,10 +57,22 @@ export function alertId(topic: string, cluster: string): string {
 /** The alert after folding, or undefined when nothing changed (no write needed). */
 export function foldAlert(
   existing: Alert | undefined,
-  input: { topic: AlertTopic; cluster_id: string; signals: ClusterSignals; summary: DocumentSummary },
+  input: {
+    topic: AlertTopic;
+    cluster_id: string;
+    signals: ClusterSignals;
+    /** The cluster as it stood at the document's time: what the level is decided on, and when. */
+    summary: DocumentSummary;
+    /**
+     * The cluster as stored now, for the alert's figures; default `summary`. A document that
+     * arrives late (published before others already folded) must not set the figures back.
+     */
+    totals?: DocumentSummary;
+  },
   options: FoldOptions,
 ): Alert | undefined {
   const { topic, cluster_id, signals, summary } = input;
+  const totals = input.totals ?? summary;
   const merged = {
     sentiment: Math.min(signals.sentiment, existing?.sentiment ?? 1),
     severity_words: [...new Set([...(existing?.severity_words ?? []), ...signals.severity_words])].sort(),
@@ -78,14 +90,14 @@ export function foldAlert(
   });
   const lastAt = summary.last_at ?? signals.at;
   const figures = {
-    first_seen_at: summary.first_at ?? signals.at,
-    last_seen_at: lastAt,
-    doc_count: summary.count,
-    sources: summary.sources.map((b) => b.key),
-    platforms: summary.platforms.map((b) => b.key) as Alert['platforms'],
-    total_reposts: summary.reposts,
-    total_comments: summary.comments,
-    growth_per_hour: summary.peak_per_hour,
+    first_seen_at: totals.first_at ?? signals.at,
+    last_seen_at: totals.last_at ?? lastAt,
+    doc_count: totals.count,
+    sources: totals.sources.map((b) => b.key),
+    platforms: totals.platforms.map((b) => b.key) as Alert['platforms'],
+    total_reposts: totals.reposts,
+    total_comments: totals.comments,
+    growth_per_hour: totals.peak_per_hour,
     sentiment: merged.sentiment,
     severity_words: merged.severity_words,
     ...(merged.author_tier ? { author_tier: merged.author_tier } : {}),

@@ -202,7 +202,7 @@ function main(): void {
     }
     const avgChars = Math.round(docs.reduce((n, d) => n + d.title.length + d.text.length, 0) / docs.length);
     matchers.forEach(({ count, matcher, compileMillis }, k) => {
-      const matches = docs.reduce((n, doc, i) => n + stage.analyze(matcher, doc, { tokens: tokens[i] }).length, 0) / docs.length;
+      const matches = docs.reduce((n, doc, i) => n + stage.analyze(matcher, doc, { tokens: tokens[i] }).topics.length, 0) / docs.length;
       const ratio = median((whole[k] as number[]).map((w, r) => w / (tok[r] as number)));
       console.log(
         `${`${name} (${avgChars} ch)`.padEnd(18)}${pad(count.toLocaleString('en'), 7)}${pad(matcher.keywordCount.toLocaleString('en'), 10)}${pad(compileMillis.toFixed(0), 12)}${pad(median(tok).toFixed(0), 11)}${pad(median(whole[k] as number[]).toFixed(0), 9)}${pad(`${(ratio * 100).toFixed(0)}%`, 11)}${pad(median(rulesOnly[k] as number[]).toFixed(0), 12)}${pad(matches.toFixed(2), 13)}`,

@@ -95,14 +95,15 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       if (messages.length === 0) return;
       await bus.start();
       const { name } = topicSpec(options.topics, topic);
-      try {
-        await producer.send({
-          topic: name,
-          acks: -1,
-          messages: messages.map((m) => ({ key: m.key, value: encodeValue(m.value), headers: m.headers ?? {} })),
-        });
-      } catch (err) {
-        throw asBusError(err, `cannot publish ${messages.length} message(s) to ${name}`);
+      const encoded = messages.map((m) => ({ key: m.key, value: encodeValue(m.value), headers: m.headers ?? {} }));
+      // The broker refuses a record batch larger than the topic's max.message.bytes, however small
+      // each message in it: large messages go in several requests, in order (one in flight).
+      for (const chunk of byteChunks(encoded, maxMessageBytes)) {
+        try {
+          await producer.send({ topic: name, acks: -1, messages: chunk });
+        } catch (err) {
+          throw asBusError(err, `cannot publish ${chunk.length} message(s) to ${name}`);
+        }
       }
     },
 
@@ -143,8 +144,8 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     const consumer: Consumer = kafka.consumer({
       groupId: opts.group,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: config.session_timeout_ms,
+      heartbeatInterval: Math.min(3_000, Math.floor(config.session_timeout_ms / 3)),
       maxBytesPerPartition: maxMessageBytes,
       retry: { initialRetryTime: 300, retries: 30 },
     });
@@ -237,6 +238,26 @@ async function ensureTopics(admin: Admin, topics: TopicsConfig, retentionHours: 
   const { topics: metadata } = await admin.fetchTopicMetadata({ topics: present.map((s) => s.name) });
   const grow = present.filter((s) => (metadata.find((m) => m.name === s.name)?.partitions.length ?? s.partitions) < s.partitions);
   if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow.map((s) => ({ topic: s.name, count: s.partitions })) });
+}
+
+/** Consecutive runs of messages whose encoded size stays within `limit`; a larger message goes alone. */
+function byteChunks<T extends { key: string; value: Buffer; headers: Record<string, string> }>(messages: T[], limit: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    // Record overhead (lengths, offsets, timestamps) is well under 100 bytes per message.
+    const size = m.value.length + Buffer.byteLength(m.key) + Object.entries(m.headers).reduce((s, [k, v]) => s + k.length + Buffer.byteLength(v), 0) + 100;
+    if (current.length > 0 && bytes + size > limit) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 function toBusMessage(topic: TopicRole, partition: number, m: KafkaMessage): BusMessage {

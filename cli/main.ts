@@ -2,14 +2,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { configPath, loadConfig } from '../core/config';
 import { isShaobingError } from '../core/errors';
 import { createLogger } from '../core/logger';
+import { projectVersion } from '../core/paths';
 import { createDaemon } from '../daemon/daemon';
 import { ROLE_FACTORIES } from '../daemon/available-roles';
-import { ROLE_NAMES, type RoleName } from '../daemon/roles';
+import type { RoleName } from '../daemon/roles';
 import { registerCollectCommands } from '../collectors/cli';
 import { registerInfraCommands } from '../infra/cli';
+import { registerDemoCommand } from './demo';
+import { registerDutyCommands } from '../notify/cli';
 import { registerRulesCommands } from '../rules/cli';
 import { registerEvalCommands } from '../rules/sentiment/cli';
-import { version } from '../package.json';
 
 /** sysexits' EX_CONFIG: the systemd unit does not restart on it, since a restart cannot fix a bad file. */
 export const EXIT_CONFIG = 78;
@@ -19,7 +21,7 @@ const CONFIG_HELP = 'configuration file (default: $SHAOBING_CONFIG, else ./shaob
 export function buildProgram(): Command {
   const program = new Command('shaobing')
     .description('Shaobing (哨兵): public-opinion monitoring — collect, match, grade, alert the person on duty')
-    .version(version)
+    .version(projectVersion())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
@@ -27,7 +29,7 @@ export function buildProgram(): Command {
     .command('run')
     .description('run the daemon: collectors, pipeline and notifier in one process, or the roles named by --role')
     .option('-c, --config <file>', CONFIG_HELP)
-    .addOption(new Option('--role <roles...>', 'run only these roles (repeat or list)').choices([...ROLE_NAMES]))
+    .addOption(new Option('--role <roles...>', 'run only these roles').choices(Object.keys(ROLE_FACTORIES)))
     .action(async (flags: { config?: string; role?: RoleName[] }) => {
       const config = loadConfig(configPath(flags.config));
       const log = createLogger({ level: config.log.level });
@@ -61,10 +63,12 @@ export function buildProgram(): Command {
       }
     });
 
+  registerDemoCommand(program);
   registerCollectCommands(program);
   registerInfraCommands(program);
   registerRulesCommands(program);
   registerEvalCommands(program);
+  registerDutyCommands(program);
   return program;
 }
 

@@ -1,11 +1,11 @@
 import { stableId, type Platform } from '../core/records';
+import { DEFAULT_TIME_ZONE, formatIsoInZone, instantOf, localTime } from '../core/time';
 
 /**
  * Pure helpers every collector uses to turn what a platform shows into a Document: canonical URLs
  * and ids, Chinese time expressions, and counts like "100万+". No I/O, no clock: callers pass `now`.
  */
 
-export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 
 // ---------------------------------------------------------------------------------------------
 // URLs and ids
@@ -83,67 +83,6 @@ export interface TimeContext {
   timeZone?: string;
 }
 
-const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
-
-function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
-  let f = offsetFormatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-      timeZoneName: 'longOffset',
-    });
-    offsetFormatters.set(timeZone, f);
-  }
-  return f;
-}
-
-interface WallClock {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-  /** Minutes east of UTC. */
-  offset: number;
-}
-
-function wallClock(instantMs: number, timeZone: string): WallClock {
-  const parts = Object.fromEntries(zoneFormatter(timeZone).formatToParts(new Date(instantMs)).map((p) => [p.type, p.value]));
-  const m = /GMT(?:([+-])(\d{2}):?(\d{2}))?/.exec(parts.timeZoneName ?? 'GMT');
-  const offset = m?.[1] ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
-  return {
-    year: Number(parts.year),
-    month: Number(parts.month),
-    day: Number(parts.day),
-    hour: Number(parts.hour),
-    minute: Number(parts.minute),
-    second: Number(parts.second),
-    offset,
-  };
-}
-
-/** The instant a wall-clock time in `timeZone` names (two passes settle DST edges). */
-function zonedInstant(y: number, mo: number, d: number, h: number, mi: number, s: number, timeZone: string): number {
-  const asUtc = Date.UTC(y, mo - 1, d, h, mi, s);
-  let instant = asUtc - wallClock(asUtc, timeZone).offset * 60_000;
-  instant = asUtc - wallClock(instant, timeZone).offset * 60_000;
-  return instant;
-}
-
-const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-
-/** ISO 8601 with the zone's offset, seconds precision: `2024-03-05T10:20:00+08:00`. */
-export function formatIsoInZone(instant: Date | number, timeZone: string = DEFAULT_TIME_ZONE): string {
-  const ms = typeof instant === 'number' ? instant : instant.getTime();
-  const w = wallClock(ms, timeZone);
-  const sign = w.offset < 0 ? '-' : '+';
-  const abs = Math.abs(w.offset);
-  return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
-}
-
 const MONTHS: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };
 
 function normaliseTimeText(text: string): string {
@@ -190,13 +129,13 @@ export function parseChineseTime(input: string | undefined | null, context: Time
   m = /(今天|昨天|前天)\s*(\d{1,2}):(\d{2})(?::(\d{2}))?/.exec(text);
   if (m) {
     const back = { 今天: 0, 昨天: 1, 前天: 2 }[m[1] as '今天'];
-    const today = wallClock(now, tz);
+    const today = localTime(now, tz);
     const day = new Date(Date.UTC(today.year, today.month - 1, today.day - back));
     const h = Number(m[2]);
     const mi = Number(m[3]);
     const s = Number(m[4] ?? 0);
     if (!validParts(day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate(), h, mi, s)) return undefined;
-    return out(zonedInstant(day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate(), h, mi, s, tz));
+    return out(instantOf(day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate(), h, mi, s, tz));
   }
 
   // Weibo and JavaScript's Date#toString: Sun Apr 22 09:08:06 +0800 2018
@@ -218,7 +157,7 @@ export function parseChineseTime(input: string | undefined | null, context: Time
       if (!validParts(y, mo, d, h, mi, s)) return undefined;
       const zone = m[7];
       if (!zone || zone === 'CST') {
-        return zone === 'CST' ? out(Date.UTC(y, mo - 1, d, h, mi, s) - 480 * 60_000) : out(zonedInstant(y, mo, d, h, mi, s, tz));
+        return zone === 'CST' ? out(Date.UTC(y, mo - 1, d, h, mi, s) - 480 * 60_000) : out(instantOf(y, mo, d, h, mi, s, tz));
       }
       if (zone === 'GMT' || zone === 'UT' || zone === 'UTC' || zone === 'Z') return out(Date.UTC(y, mo - 1, d, h, mi, s));
       const z = /([+-])(\d{2}):?(\d{2})/.exec(zone)!;
@@ -237,17 +176,17 @@ export function parseChineseTime(input: string | undefined | null, context: Time
       const z = /([+-])(\d{2}):?(\d{2})/.exec(zone)!;
       return out(Date.UTC(y, mo - 1, d, h, mi, s) - offsetMinutes(z[1]!, z[2]!, z[3]!) * 60_000);
     }
-    return out(zonedInstant(y, mo, d, h, mi, s, tz));
+    return out(instantOf(y, mo, d, h, mi, s, tz));
   }
 
   // Month and day without a year (Weibo's 03-05, 3月5日 10:20): this year, or last year if that is in the future.
   m = /^(\d{1,2})\s*[-/月]\s*(\d{1,2})\s*日?(?:\s+(\d{1,2}):(\d{2}))?$/.exec(text);
   if (m) {
-    const today = wallClock(now, tz);
+    const today = localTime(now, tz);
     const [mo, d, h, mi] = [Number(m[1]), Number(m[2]), Number(m[3] ?? 0), Number(m[4] ?? 0)];
     if (!validParts(today.year, mo, d, h, mi, 0)) return undefined;
-    let instant = zonedInstant(today.year, mo, d, h, mi, 0, tz);
-    if (instant > now + 86_400_000) instant = zonedInstant(today.year - 1, mo, d, h, mi, 0, tz);
+    let instant = instantOf(today.year, mo, d, h, mi, 0, tz);
+    if (instant > now + 86_400_000) instant = instantOf(today.year - 1, mo, d, h, mi, 0, tz);
     return out(instant);
   }
   return undefined;

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { silentLogger, type Logger } from '../core/logger';
 import { OperatorNotice, stableId, type Platform } from '../core/records';
-import { DEFAULT_TIME_ZONE, formatIsoInZone } from './document';
+import { DEFAULT_TIME_ZONE, formatIsoInZone } from '../core/time';
 
 /**
  * Per-source health: last success, error streak, documents per round. Exposed as Prometheus metrics

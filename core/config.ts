@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { CollectorsSchema, SourcesSchema } from '../collectors/config';
+import { NotifySchema } from '../notify/config';
 import { LevelPolicySchema } from '../rules/level';
 import { TOKENIZER_KINDS, type TokenizerKind } from '../rules/tokenizer';
 import { loadYamlFile } from './yaml-file';
@@ -38,6 +39,11 @@ const KafkaSchema = z.strictObject({
     .optional(),
   connection_timeout_ms: z.number().int().positive().default(3000),
   request_timeout_ms: z.number().int().positive().default(30000),
+  /**
+   * A consumer that stops heartbeating (killed, frozen) keeps its partitions this long before the
+   * group hands them to another member or to its own restart. Kafka accepts 6000–300000 by default.
+   */
+  session_timeout_ms: z.number().int().min(1000).default(30000),
 });
 
 const ElasticsearchSchema = z.strictObject({
@@ -118,6 +124,8 @@ export const ConfigSchema = z.strictObject({
   sources: SourcesSchema.default([]),
   /** Settings shared by every source: HTTP, schedules, health alerts, state. */
   collectors: CollectorsSchema.prefault({}),
+  /** Duty alerting: roster file, escalation policies, channels and their credentials (notify/config.ts). */
+  notify: NotifySchema.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -142,6 +150,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     ...config,
     data_dir: at(config.data_dir),
     rules: { ...config.rules, paths: config.rules.paths.map(at) },
+    notify: config.notify.roster ? { ...config.notify, roster: at(config.notify.roster) } : config.notify,
     store: config.store.elasticsearch?.ca_file
       ? { elasticsearch: { ...config.store.elasticsearch, ca_file: at(config.store.elasticsearch.ca_file) } }
       : config.store,

@@ -27,6 +27,9 @@ export const ERROR_CODES = {
   SB_COLLECT_MALFORMED: { retriable: false, summary: 'a page, feed or API answer could not be parsed into a complete document' },
   SB_COLLECT_DELETED: { retriable: false, summary: 'an article or post was deleted by its publisher or the platform' },
   SB_COLLECT_UNKNOWN_SOURCE: { retriable: false, summary: 'a source name given on the command line is not configured' },
+  SB_NOTIFY_SEND_FAILED: { retriable: true, summary: 'a notification channel could not be reached (network error, timeout, 5xx, throttled); retried, then the next channel is tried' },
+  SB_NOTIFY_REJECTED: { retriable: false, summary: 'a notification provider refused a message (signature, template, number, quota); the next channel is tried' },
+  SB_NOTIFY_ACK_INVALID: { retriable: false, summary: 'an acknowledgement link is malformed, forged, expired or already used' },
   SB_RECORD_INVALID: { retriable: false, summary: 'a record crossing a boundary failed its schema' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 

@@ -14,6 +14,8 @@ const REDACT = [
   'password', '*.password', 'secret', '*.secret', 'token', '*.token', 'cookie', '*.cookie',
   'authorization', '*.authorization', 'headers.authorization', 'access_key_secret', '*.access_key_secret',
   'secret_key', '*.secret_key', 'api_key', '*.api_key',
+  // Robot webhook URLs carry their access token (DingTalk access_token, WeCom key).
+  'webhook', '*.webhook', 'access_token', '*.access_token',
 ];
 
 export function createLogger(options: LoggerOptions = {}): Logger {

@@ -1,4 +1,5 @@
 import { collectorRoleFactory } from '../collectors/role';
+import { notifierRoleFactory } from '../notify/role';
 import { createPipelineRole } from '../pipeline/role';
 import type { RoleFactory, RoleName } from './roles';
 
@@ -6,4 +7,5 @@ import type { RoleFactory, RoleName } from './roles';
 export const ROLE_FACTORIES: Partial<Record<RoleName, RoleFactory>> = {
   collector: collectorRoleFactory,
   pipeline: createPipelineRole,
+  notifier: notifierRoleFactory,
 };

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ShaobingError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/logger';
-import { projectRoot } from './paths';
+import { projectRoot } from '../core/paths';
 import { noProgress, seconds, type Progress } from './progress';
 
 const run = promisify(execFile);

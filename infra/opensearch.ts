@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureClasspath } from './maven';
-import { projectRoot } from './paths';
+import { projectRoot } from '../core/paths';
 import { portOrFree } from './ports';
 import { openSearchReady } from './probes';
 import { startServiceProcess, type LocalService, type LocalServiceOptions } from './service-process';

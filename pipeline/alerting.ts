@@ -39,15 +39,21 @@ export async function updateAlerts(candidates: readonly AlertCandidate[], store:
 }
 
 async function writeAlert(id: string, ordered: AlertCandidate[], store: Store, options: AlertingOptions): Promise<void> {
+  const { topic, cluster_id } = ordered[0]!;
   await onConflictRetry(options.maxConflicts, async () => {
     const current = await store.getAlert(id);
+    // Each document's view (up to and including its time: a range's end is exclusive) decides the
+    // level; the whole stored cluster gives the figures. The queries do not depend on each other.
+    const [summaries, totals] = await Promise.all([
+      Promise.all(
+        ordered.map((c) => store.summarizeDocuments({ topic: [topic.id], cluster_id: [cluster_id], time: { to: new Date(Date.parse(c.published_at) + 1).toISOString() } })),
+      ),
+      store.summarizeDocuments({ topic: [topic.id], cluster_id: [cluster_id] }),
+    ]);
     let alert = current?.value;
-    for (const c of ordered) {
-      // Up to and including this document's time: the time range's end is exclusive.
-      const to = new Date(Date.parse(c.published_at) + 1).toISOString();
-      const summary = await store.summarizeDocuments({ topic: [c.topic.id], cluster_id: [c.cluster_id], time: { to } });
-      alert = foldAlert(alert, { topic: c.topic, cluster_id: c.cluster_id, signals: c.signals, summary }, options) ?? alert;
-    }
+    ordered.forEach((c, i) => {
+      alert = foldAlert(alert, { topic: c.topic, cluster_id: c.cluster_id, signals: c.signals, summary: summaries[i]!, totals }, options) ?? alert;
+    });
     if (!alert || alert === current?.value) return;
     if (current) await store.updateAlert(alert, current.version);
     else await store.createAlert(alert);

@@ -1,6 +1,5 @@
 import type { Document } from '../core/records';
 import type { Matcher } from '../rules/matcher';
-import type { SentimentAnalyzer } from '../rules/sentiment';
 import type { RuleStage, TopicResult } from '../rules/stage';
 import type { Token, Tokenizer } from '../rules/tokenizer';
 import { bands, minhash, trigrams } from './minhash';
@@ -22,7 +21,6 @@ export interface Analysis {
 
 export interface AnalyzeDeps {
   tokenizer: Tokenizer;
-  sentiment: SentimentAnalyzer;
   stage: RuleStage;
   /** Below this many distinct character trigrams a document gets no fingerprint; default 8. */
   minFingerprintShingles?: number;
@@ -37,14 +35,12 @@ export function analyzeDocument(doc: Document, matcher: Matcher, deps: AnalyzeDe
   const words = [...title, ...text].map((t: Token) => t.word.toLowerCase()).filter((w) => CONTENT.test(w));
   // Outlets rewrite headlines more than bodies: the body alone identifies the story, when there is one.
   const fingerprint = minhash(trigrams(doc.text || doc.title), deps.minFingerprintShingles);
-  const joined = `${doc.title}\n${doc.text}`;
-  const offset = doc.title.length + 1;
-  const allTokens = [...title, ...text.map((t) => ({ word: t.word, start: t.start + offset, end: t.end + offset }))];
+  const { sentiment, topics } = deps.stage.analyze(matcher, doc, { tokens: { title, text } });
   return {
     doc,
     tokens: words.join(' '),
     ...(fingerprint ? { fingerprint, bands: bands(fingerprint) } : {}),
-    sentiment: deps.sentiment.score(joined, allTokens).score,
-    results: deps.stage.analyze(matcher, doc, { tokens: { title, text } }),
+    sentiment: sentiment.score,
+    results: topics,
   };
 }

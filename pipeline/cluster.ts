@@ -1,5 +1,5 @@
 import { stableId, type IndexedDocument } from '../core/records';
-import type { Store } from '../store/types';
+import type { BandMember, Store } from '../store/types';
 import type { Analysis } from './analyze';
 import { similarity } from './minhash';
 
@@ -80,9 +80,12 @@ export function threadCluster(rootId: string): string {
 export async function assignClusters(batch: readonly Analysis[], store: Store, recent: RecentMembers, options: ClusterOptions = {}): Promise<string[]> {
   const windowMs = (options.windowHours ?? 72) * 3_600_000;
   const minSimilarity = options.minSimilarity ?? 0.6;
+  // A batch of nothing but dead letters: no time range to look in (it used to throw RangeError,
+  // a non-retriable error that stopped the pipeline for good).
+  if (batch.length === 0) return [];
   const stored = await lookups(batch, store, windowMs);
 
-  return batch.map((a) => {
+  return batch.map((a, index) => {
     const { doc } = a;
     const known = stored.byId.get(doc.id) ?? recent.get(doc.id);
     const assign = (cluster: string) => {
@@ -100,7 +103,7 @@ export async function assignClusters(batch: readonly Analysis[], store: Store, r
 
     if (a.fingerprint && a.bands) {
       const at = Date.parse(doc.published_at);
-      const near = [...recent.withBands(a.bands), ...a.bands.flatMap((b) => stored.byBand.get(b) ?? [])]
+      const near = [...recent.withBands(a.bands), ...stored.byDoc[index]!]
         .filter((m) => m.id !== doc.id && m.fingerprint && Math.abs(Date.parse(m.published_at) - at) <= windowMs)
         .filter((m) => similarity(m.fingerprint!, a.fingerprint!) >= minSimilarity)
         .sort((x, y) => Date.parse(x.published_at) - Date.parse(y.published_at) || (x.id < y.id ? -1 : 1));
@@ -112,32 +115,39 @@ export async function assignClusters(batch: readonly Analysis[], store: Store, r
 
 interface StoredLookups {
   byId: Map<string, Member>;
-  byBand: Map<string, Member[]>;
+  /** For each document of the batch (by index): the stored documents sharing the most bands with it. */
+  byDoc: Member[][];
   /** Thread clusters that already have members in the store. */
   threads: Set<string>;
 }
 
+/**
+ * Per document, the stored documents sharing the most bands with it. Copies of one story share
+ * many; posts that only share a boilerplate phrase (「央视新闻的微博视频」) share one or two.
+ */
+const CANDIDATES_PER_DOCUMENT = 20;
+
 async function lookups(batch: readonly Analysis[], store: Store, windowMs: number): Promise<StoredLookups> {
   const ids = [...new Set(batch.flatMap((a) => [a.doc.id, ...(a.doc.parent_id ? [a.doc.parent_id] : [])]))];
-  const bands = [...new Set(batch.flatMap((a) => a.bands ?? []))];
   const times = batch.map((a) => Date.parse(a.doc.published_at));
   const time = { from: new Date(Math.min(...times) - windowMs).toISOString(), to: new Date(Math.max(...times) + windowMs + 1).toISOString() };
   const threads = batch.filter((a) => !a.doc.parent_id).map((a) => threadCluster(a.doc.id));
+  // One lookup per document, ranked by shared bands, not one page of the oldest matches for the
+  // whole batch: that page fills up with hot stories and boilerplate look-alikes and drops the
+  // true copies, so a process that has just started (nothing in RecentMembers) clustered
+  // differently from one that had been running.
+  const bandSets = batch.map((a) => (a.doc.parent_id ? [] : (a.bands ?? [])));
 
-  const [byIdDocs, byBandDocs, threadDocs] = await Promise.all([
+  const [byIdDocs, byDoc, threadDocs] = await Promise.all([
     ids.length ? store.searchDocuments({ id: ids, size: 1000 }) : empty(),
-    bands.length ? store.searchDocuments({ fingerprint_bands: bands, time, size: 1000, order: 'asc' }) : empty(),
+    bandSets.some((b) => b.length > 0) ? store.findBandMembers(bandSets, { time, size: CANDIDATES_PER_DOCUMENT }) : Promise.resolve(bandSets.map((): BandMember[] => [])),
     threads.length ? store.aggregateDocuments({ cluster_id: threads }, { terms: 'cluster_id', size: threads.length }) : Promise.resolve([]),
   ]);
-  const member = (d: IndexedDocument): Member[] =>
+  const member = (d: BandMember): Member[] =>
     d.cluster_id ? [{ id: d.id, cluster_id: d.cluster_id, published_at: d.published_at, ...(d.fingerprint ? { fingerprint: d.fingerprint } : {}) }] : [];
-  const byBand = new Map<string, Member[]>();
-  for (const d of byBandDocs.items) {
-    for (const band of d.fingerprint_bands ?? []) byBand.set(band, [...(byBand.get(band) ?? []), ...member(d)]);
-  }
   return {
     byId: new Map(byIdDocs.items.flatMap((d) => member(d).map((m): [string, Member] => [m.id, m]))),
-    byBand,
+    byDoc: byDoc.map((list) => list.flatMap(member)),
     threads: new Set(threadDocs.map((b) => b.key)),
   };
 }

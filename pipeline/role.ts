@@ -61,7 +61,7 @@ export function createPipelineRole(context: RoleContext): Role {
           log,
           metrics,
           rules: () => rules.current,
-          analyze: { tokenizer, sentiment, stage },
+          analyze: { tokenizer, stage },
           recent: new RecentMembers(),
           cluster: { windowHours: settings.cluster.window_hours, minSimilarity: settings.cluster.min_similarity },
           alerting: {

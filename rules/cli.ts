@@ -143,7 +143,7 @@ export async function testTopics(file: string, input: string, options: TestOptio
         continue;
       }
       const { metrics } = doc.value;
-      const results = stage.analyze(matcher, doc.value, { clusterSize: metrics?.cluster_size, growthPerHour: metrics?.growth_per_hour });
+      const results = stage.analyze(matcher, doc.value, { clusterSize: metrics?.cluster_size, growthPerHour: metrics?.growth_per_hour }).topics;
       io.stdout(options.json ? `${JSON.stringify({ id: doc.value.id, matches: results.map(toJson) })}\n` : report(doc.value.id, results));
     }
   } catch (err) {

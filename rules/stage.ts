@@ -62,8 +62,15 @@ export interface RuleStageOptions {
   relevance?: RelevanceOptions;
 }
 
+export interface StageOutput {
+  /** The whole document's sentiment (title and text), for every document, matched or not. */
+  sentiment: SentimentResult;
+  /** The topics matched at or above their threshold. */
+  topics: TopicResult[];
+}
+
 export interface RuleStage {
-  analyze(matcher: Matcher, doc: StageDocument, context?: StageContext): TopicResult[];
+  analyze(matcher: Matcher, doc: StageDocument, context?: StageContext): StageOutput;
 }
 
 export function createRuleStage(options: RuleStageOptions): RuleStage {
@@ -76,18 +83,21 @@ export function createRuleStage(options: RuleStageOptions): RuleStage {
         .matchNormalized(title, text)
         .map((match) => ({ match, relevance: scoreRelevance(match, options.relevance) }))
         .filter(({ match, relevance }) => relevance.score >= match.topic.threshold);
-      if (matches.length === 0) return [];
 
-      const severityWords = findSeverityWords(policy, title.text, text.text);
-      const authorTier = doc.author_tier ?? sourceTier(doc.source, policy);
-      // The analyzer reads one text: the title, a line break, then the text.
+      // The analyzer reads one text: the title, a line break, then the text. Scoring the whole
+      // document first prepares that text once; each topic's target-aware score below reuses it.
       const joined = `${doc.title}\n${doc.text}`;
       const textOffset = doc.title.length + 1;
       const tokens = context.tokens && [
         ...context.tokens.title,
         ...context.tokens.text.map((t) => ({ word: t.word, start: t.start + textOffset, end: t.end + textOffset })),
       ];
-      return matches.map(({ match, relevance }) => {
+      const sentiment = options.sentiment.score(joined, tokens);
+      if (matches.length === 0) return { sentiment, topics: [] };
+
+      const severityWords = findSeverityWords(policy, title.text, text.text);
+      const authorTier = doc.author_tier ?? sourceTier(doc.source, policy);
+      const topics = matches.map(({ match, relevance }): TopicResult => {
         const spans = match.hits.map((h) => (h.field === 'title' ? h : { start: h.start + textOffset, end: h.end + textOffset }));
         const sentiment = options.sentiment.scoreAround(joined, spans, tokens);
         const decision = decideLevel(
@@ -117,6 +127,7 @@ export function createRuleStage(options: RuleStageOptions): RuleStage {
           ...(authorTier ? { authorTier } : {}),
         };
       });
+      return { sentiment, topics };
     },
   };
 }

@@ -2,14 +2,15 @@ import { readFileSync } from 'node:fs';
 import { Client, errors as esErrors, type estypes } from '@elastic/elasticsearch';
 import type { ElasticsearchConfig } from '../core/config';
 import { ShaobingError } from '../core/errors';
+import { DEFAULT_TIME_ZONE } from '../core/time';
 import { silentLogger, type Logger } from '../core/logger';
-import type { Alert, IndexedDocument } from '../core/records';
-import { alertFilters, alertSort, documentFilters, documentSort, type Filter, type SortKey } from './query';
+import { Delivery, type Alert, type IndexedDocument } from '../core/records';
+import { alertFilters, alertSort, deliveryFilters, deliverySort, documentFilters, documentSort, type Filter, type SortKey } from './query';
 import {
-  DEFAULT_TIME_ZONE,
   pageSize,
   screenDocuments,
   StoreBulkError,
+  type BandMember,
   type BulkItemFailure,
   type Aggregation,
   type Bucket,
@@ -39,7 +40,11 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
     ...(config.username ? { auth: { username: config.username, password: config.password ?? '' } } : {}),
     ...(config.ca_file ? { tls: { ca: readFileSync(config.ca_file) } } : {}),
   });
-  const index = { documents: `${config.index_prefix}-documents`, alerts: `${config.index_prefix}-alerts` };
+  const index = {
+    documents: `${config.index_prefix}-documents`,
+    alerts: `${config.index_prefix}-alerts`,
+    deliveries: `${config.index_prefix}-deliveries`,
+  };
   let closed: Promise<void> | undefined;
 
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -100,6 +105,7 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
         for (const [name, mappings] of [
           [index.documents, DOCUMENT_MAPPINGS],
           [index.alerts, ALERT_MAPPINGS],
+          [index.deliveries, DELIVERY_MAPPINGS],
         ] as const) {
           await client.indices.putIndexTemplate({
             name,
@@ -145,6 +151,35 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
     },
 
     aggregateDocuments: (query, aggregation) => aggregate(index.documents, documentFilters(query), aggregation),
+
+    async findBandMembers(lookups, options) {
+      if (lookups.length === 0) return [];
+      const size = pageSize(options.size ?? 20);
+      const response = await call('find band members', () =>
+        client.msearch<BandMember>({
+          searches: lookups.flatMap((bands) => [
+            { index: index.documents },
+            {
+              // Each shared band scores 1: most shared first, then the oldest.
+              query: {
+                bool: {
+                  filter: [toQuery(documentFilters({ time: options.time }))],
+                  should: bands.map((band) => ({ constant_score: { filter: { term: { fingerprint_bands: band } }, boost: 1 } })),
+                  minimum_should_match: 1,
+                },
+              },
+              sort: [{ _score: { order: 'desc' } }, ...documentSort({ order: 'asc' }).map((s) => ({ [s.field]: { order: s.dir } }))],
+              size: bands.length === 0 ? 0 : size,
+              _source: ['id', 'cluster_id', 'published_at', 'fingerprint'],
+            },
+          ]),
+        }),
+      );
+      return response.responses.map((r) => {
+        if ('error' in r) throw asStoreError(new esErrors.ResponseError({ body: r, statusCode: r.status } as never), 'find band members');
+        return r.hits.hits.map((h) => h._source!);
+      });
+    },
 
     async summarizeDocuments(query) {
       const response = await call('summarize documents', () =>
@@ -217,8 +252,26 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
 
     aggregateAlerts: (query, aggregation) => aggregate(index.alerts, alertFilters(query), aggregation),
 
+    async putDeliveries(deliveries) {
+      const invalid: BulkItemFailure[] = deliveries.flatMap((d) => {
+        const parsed = Delivery.safeParse(d);
+        return parsed.success ? [] : [{ id: String(d?.id), reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), retriable: false }];
+      });
+      if (invalid.length > 0) throw new StoreBulkError(invalid);
+      if (deliveries.length === 0) return;
+      const response = await call('bulk index deliveries', () =>
+        client.bulk({ operations: deliveries.flatMap((d) => [{ index: { _index: index.deliveries, _id: d.id } }, d]) }),
+      );
+      if (response.errors) throw new StoreBulkError(bulkFailures(response));
+    },
+
+    async searchDeliveries(query) {
+      const response = await search<Delivery>(index.deliveries, deliveryFilters(query), deliverySort(query), query.size, query.offset);
+      return { total: totalOf(response.hits.total), items: response.hits.hits.map((h) => h._source!) };
+    },
+
     async refresh() {
-      await call('refresh', () => client.indices.refresh({ index: [index.documents, index.alerts] }));
+      await call('refresh', () => client.indices.refresh({ index: [index.documents, index.alerts, index.deliveries] }));
     },
 
     close() {
@@ -346,5 +399,23 @@ const ALERT_MAPPINGS: estypes.MappingTypeMapping = {
     closed_doc_count: { type: 'integer' },
     history: stored,
     outbox: { properties: { id: keyword } },
+  },
+};
+
+/** The notifier's delivery log: who was tried on which channel, with what result (recipients masked). */
+const DELIVERY_MAPPINGS: estypes.MappingTypeMapping = {
+  dynamic: false,
+  properties: {
+    id: keyword,
+    alert_id: keyword,
+    event_id: keyword,
+    person: keyword,
+    channel: keyword,
+    recipient: keyword,
+    attempt: { type: 'integer' },
+    status: keyword,
+    error: { type: 'text', index: false },
+    latency_ms: { type: 'float' },
+    at: date,
   },
 };

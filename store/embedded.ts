@@ -1,9 +1,10 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { EmbeddedDatabase } from '../core/embedded-db';
 import { ShaobingError } from '../core/errors';
-import type { Alert, IndexedDocument } from '../core/records';
-import { alertFilters, alertSort, documentFilters, documentSort, type Filter, type SortKey } from './query';
-import { DEFAULT_TIME_ZONE, pageSize, queryTokens, screenDocuments, StoreBulkError, type Aggregation, type Bucket, type Store, type Versioned } from './types';
+import { DEFAULT_TIME_ZONE } from '../core/time';
+import { Delivery, type Alert, type IndexedDocument } from '../core/records';
+import { alertFilters, alertSort, deliveryFilters, deliverySort, documentFilters, documentSort, type Filter, type SortKey } from './query';
+import { pageSize, queryTokens, screenDocuments, StoreBulkError, type Aggregation, type Bucket, type Store, type Versioned } from './types';
 
 export interface EmbeddedStoreOptions {
   /** Opened by init(); released by close(). */
@@ -17,7 +18,7 @@ export interface EmbeddedStoreOptions {
  */
 
 interface TableSpec {
-  name: 'documents' | 'alerts';
+  name: 'documents' | 'alerts' | 'deliveries';
   /**
    * Searchable columns, taken from the record's field of the same name unless `derive` says
    * otherwise; array columns match a filter when any element does, as in Elasticsearch.
@@ -56,6 +57,19 @@ const ALERTS: TableSpec = {
     tokens: { type: 'text', array: true, derive: (r) => tokenArray(r.tokens as string | undefined) },
     /** Whether the outbox holds events, for the start-up sweep. */
     outbox: { type: 'boolean', derive: (r) => ((r.outbox as unknown[] | undefined)?.length ?? 0) > 0 },
+  },
+};
+
+const DELIVERIES: TableSpec = {
+  name: 'deliveries',
+  timeField: 'at',
+  columns: {
+    at: { type: 'timestamptz' },
+    alert_id: { type: 'text' },
+    event_id: { type: 'text' },
+    person: { type: 'text' },
+    channel: { type: 'text' },
+    status: { type: 'text' },
   },
 };
 
@@ -136,7 +150,7 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
     init() {
       initialised ??= (async () => {
         database = await options.openDatabase();
-        const ddl = [DOCUMENTS, ALERTS].map((spec) => {
+        const ddl = [DOCUMENTS, ALERTS, DELIVERIES].map((spec) => {
           const extra = spec === ALERTS ? ', version bigint NOT NULL' : '';
           // Columns are added one by one so that a data dir made by an older version gains the new ones.
           const columns = Object.entries(spec.columns).map(
@@ -145,7 +159,7 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
           return `CREATE TABLE IF NOT EXISTS ${spec.name} (id text PRIMARY KEY${extra}, body jsonb NOT NULL);
             ${columns.join('\n')}
             CREATE INDEX IF NOT EXISTS ${spec.name}_time ON ${spec.name} (${spec.timeField});
-            CREATE INDEX IF NOT EXISTS ${spec.name}_tokens ON ${spec.name} USING gin (tokens);`;
+            ${'tokens' in spec.columns ? `CREATE INDEX IF NOT EXISTS ${spec.name}_tokens ON ${spec.name} USING gin (tokens);` : ''}`;
         });
         ddl.push('CREATE INDEX IF NOT EXISTS documents_bands ON documents USING gin (fingerprint_bands);');
         await database.db.exec(ddl.join('\n'));
@@ -171,6 +185,26 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
     },
 
     aggregateDocuments: (query, aggregation) => aggregate(DOCUMENTS, documentFilters(query), aggregation),
+
+    async findBandMembers(lookups, options) {
+      const pg = await db();
+      const results: Array<Array<{ id: string; cluster_id?: string; published_at: string; fingerprint?: string }>> = [];
+      // One statement at a time: PGlite serves one query at once anyway.
+      for (const bands of lookups) {
+        if (bands.length === 0) {
+          results.push([]);
+          continue;
+        }
+        const where = toWhere(DOCUMENTS, documentFilters({ fingerprint_bands: [...bands], time: options.time }));
+        const shared = `cardinality(ARRAY(SELECT unnest(fingerprint_bands) INTERSECT SELECT unnest($${where.params.length + 1}::text[])))`;
+        const { rows } = await pg.query<{ body: IndexedDocument }>(
+          `SELECT body FROM documents ${where.sql} ORDER BY ${shared} DESC, published_at ASC, id ASC LIMIT ${pageSize(options.size ?? 20)}`,
+          [...where.params, [...bands]],
+        );
+        results.push(rows.map(({ body: d }) => ({ id: d.id, published_at: d.published_at, ...(d.cluster_id ? { cluster_id: d.cluster_id } : {}), ...(d.fingerprint ? { fingerprint: d.fingerprint } : {}) })));
+      }
+      return results;
+    },
 
     async summarizeDocuments(query) {
       const filters = documentFilters(query);
@@ -238,6 +272,32 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
     },
 
     aggregateAlerts: (query, aggregation) => aggregate(ALERTS, alertFilters(query), aggregation),
+
+    async putDeliveries(deliveries) {
+      const invalid = deliveries.flatMap((d) => {
+        const parsed = Delivery.safeParse(d);
+        return parsed.success ? [] : [{ id: String(d?.id), reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), retriable: false }];
+      });
+      if (invalid.length > 0) throw new StoreBulkError(invalid);
+      const unique = [...new Map(deliveries.map((d) => [d.id, d])).values()];
+      const columns = Object.keys(DELIVERIES.columns);
+      const pg = await db();
+      await pg.transaction(async (tx) => {
+        for (const delivery of unique) {
+          const values = rowValues(DELIVERIES, delivery);
+          await tx.query(
+            `INSERT INTO deliveries (id, ${columns.join(', ')}, body) VALUES ($1, ${values.map((_, i) => `$${i + 2}`).join(', ')}, $${values.length + 2})
+             ON CONFLICT (id) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}, body = excluded.body`,
+            [delivery.id, ...values, JSON.stringify(delivery)],
+          );
+        }
+      });
+    },
+
+    async searchDeliveries(query) {
+      const { total, rows } = await select<Delivery>(DELIVERIES, deliveryFilters(query), deliverySort(query), query.size, query.offset);
+      return { total, items: rows.map((r) => r.body) };
+    },
 
     async refresh() {
       await db();

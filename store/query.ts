@@ -1,4 +1,4 @@
-import { queryTokens, type AlertQuery, type DocumentQuery, type TimeRange } from './types';
+import { queryTokens, type AlertQuery, type DeliveryQuery, type DocumentQuery, type TimeRange } from './types';
 
 /**
  * Both backends translate the same small query model, so a search means one thing whichever
@@ -54,6 +54,21 @@ export function alertFilters(q: AlertQuery): Filter[] {
     ...tokens(q.text),
     ...(q.with_outbox ? [{ kind: 'exists', field: 'outbox' } as const] : []),
   ];
+}
+
+export function deliveryFilters(q: DeliveryQuery): Filter[] {
+  return [
+    ...range('at', q.time),
+    ...terms('alert_id', q.alert_id),
+    ...terms('event_id', q.event_id),
+    ...terms('person', q.person),
+    ...terms('channel', q.channel),
+    ...terms('status', q.status),
+  ];
+}
+
+export function deliverySort(q: DeliveryQuery): SortKey[] {
+  return [{ field: 'at', dir: q.order ?? 'desc' }, { field: 'id', dir: 'asc' }];
 }
 
 /** `id` last, so pages are stable when times tie. */

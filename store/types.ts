@@ -1,5 +1,5 @@
 import { ShaobingError } from '../core/errors';
-import { IndexedDocument, type Alert, type AlertStatus, type Level, type Platform } from '../core/records';
+import { IndexedDocument, type Alert, type AlertStatus, type Delivery, type Level, type Platform } from '../core/records';
 
 /**
  * The Store keeps documents and alert records (with their history). Two backends implement it
@@ -58,6 +58,21 @@ export interface AlertQuery {
   offset?: number;
 }
 
+/** Attempts to reach people (the notifier's delivery log). */
+export interface DeliveryQuery {
+  alert_id?: string[];
+  event_id?: string[];
+  person?: string[];
+  channel?: Delivery['channel'][];
+  status?: Delivery['status'][];
+  /** On `at`. */
+  time?: TimeRange;
+  /** Newest first unless `asc`. */
+  order?: 'desc' | 'asc';
+  size?: number;
+  offset?: number;
+}
+
 export const DOCUMENT_TERMS_FIELDS = ['platform', 'source', 'topics', 'level', 'cluster_id', 'author_tier'] as const;
 export const ALERT_TERMS_FIELDS = ['level', 'status', 'topic', 'platforms', 'sources'] as const;
 export type DocumentTermsField = (typeof DOCUMENT_TERMS_FIELDS)[number];
@@ -93,6 +108,14 @@ export interface DocumentSummary {
   peak_per_hour: number;
 }
 
+/** What clustering needs of a stored document. */
+export interface BandMember {
+  id: string;
+  cluster_id?: string;
+  published_at: string;
+  fingerprint?: string;
+}
+
 export interface SearchResult<T> {
   total: number;
   items: T[];
@@ -108,6 +131,14 @@ export interface Store {
   searchDocuments(query: DocumentQuery): Promise<SearchResult<IndexedDocument>>;
   aggregateDocuments(query: DocumentQuery, aggregation: Aggregation<DocumentTermsField>): Promise<Bucket[]>;
   summarizeDocuments(query: DocumentQuery): Promise<DocumentSummary>;
+  /**
+   * Near-duplicate candidates of several documents in one round trip: for each band set, the
+   * `size` documents (default 20) published in `time` that share the most of those bands, then
+   * the oldest (then by id). Each document has its own lookup, so a hot story cannot crowd the
+   * candidates of the others out of a shared page, nor posts sharing one boilerplate phrase
+   * crowd out the true copies.
+   */
+  findBandMembers(lookups: ReadonlyArray<readonly string[]>, options: { time: TimeRange; size?: number }): Promise<BandMember[][]>;
   /** Fails with SB_STORE_EXISTS when the id is taken: two pipelines racing to open one alert get one winner. */
   createAlert(alert: Alert): Promise<Versioned<Alert>>;
   getAlert(id: string): Promise<Versioned<Alert> | undefined>;
@@ -115,6 +146,9 @@ export interface Store {
   updateAlert(alert: Alert, expected: Version): Promise<Versioned<Alert>>;
   searchAlerts(query: AlertQuery): Promise<SearchResult<Versioned<Alert>>>;
   aggregateAlerts(query: AlertQuery, aggregation: Aggregation<AlertTermsField>): Promise<Bucket[]>;
+  /** Idempotent upsert by id, like putDocuments: a retried write of the same attempt leaves one record. */
+  putDeliveries(deliveries: Delivery[]): Promise<void>;
+  searchDeliveries(query: DeliveryQuery): Promise<SearchResult<Delivery>>;
   /** Makes every write so far visible to search (Elasticsearch is near-real-time; gets are always current). */
   refresh(): Promise<void>;
   /** Safe to call twice. */
@@ -123,7 +157,6 @@ export interface Store {
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 1000;
-export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 
 export function pageSize(size: number | undefined): number {
   return Math.min(Math.max(size ?? DEFAULT_PAGE_SIZE, 0), MAX_PAGE_SIZE);

@@ -1,4 +1,5 @@
-import { formatIsoInZone, canonicalUrl, documentIdForUrl, parseChineseTime, tierFromOutlet } from '../document';
+import { formatIsoInZone } from '../../core/time';
+import { canonicalUrl, documentIdForUrl, parseChineseTime, tierFromOutlet } from '../document';
 import type { RssSourceConfig } from '../config';
 import { CollectError } from '../errors';
 import { extractArticle, type ExtractedArticle } from '../extract';

@@ -1,6 +1,7 @@
 import { load } from 'cheerio';
 import type { WechatListConfig, WechatSourceConfig } from '../config';
-import { canonicalUrl, documentIdForUrl, formatIsoInZone, parseChineseTime } from '../document';
+import { formatIsoInZone } from '../../core/time';
+import { canonicalUrl, documentIdForUrl, parseChineseTime } from '../document';
 import { CollectError, isBlocked } from '../errors';
 import { nodesToText, sanitizeArticleHtml } from '../html';
 import type { Collector, CollectorDeps, RunContext } from '../types';

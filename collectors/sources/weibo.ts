@@ -1,6 +1,7 @@
 import { load } from 'cheerio';
 import { DEFAULT_MOBILE_USER_AGENT, type WeiboSourceConfig } from '../config';
-import { documentIdForPost, formatIsoInZone, parseChineseTime, parseCount, titleFromText } from '../document';
+import { formatIsoInZone } from '../../core/time';
+import { documentIdForPost, parseChineseTime, parseCount, titleFromText } from '../document';
 import { CollectError, isBlocked } from '../errors';
 import { nodesToText } from '../html';
 import type { FetchResponse } from '../http';

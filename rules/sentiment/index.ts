@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ShaobingError } from '../../core/errors';
+import { projectPath } from '../../core/paths';
 import { createTokenizer, type Token, type Tokenizer } from '../tokenizer';
-import { extractFeatures, prepareText } from './features';
+import { extractFeatures, prepareText, type PreparedText } from './features';
 import { loadLexicon } from './lexicon';
 import { loadModel } from './model-file';
 
@@ -55,17 +56,11 @@ const OptionsSchema = z.strictObject({
 
 export type SentimentAnalyzerOptions = z.input<typeof OptionsSchema>;
 
-/**
- * The shipped model sits beside this file in the sources; compiled code runs from
- * dist/rules/sentiment/, three levels below the package root, and tsc does not copy data files.
- */
+/** The model shipped with Shaobing (data files stay in the source tree; tsc does not copy them). */
 function shippedModelDir(): string {
-  const candidates = [join(__dirname, 'model'), resolve(__dirname, '../../../rules/sentiment/model')];
-  const found = candidates.find((dir) => existsSync(join(dir, 'model.json')));
-  if (found === undefined) {
-    throw new ShaobingError('SB_CONFIG_NOT_FOUND', `the shipped sentiment model was not found (looked in ${candidates.join(', ')})`);
-  }
-  return found;
+  const dir = projectPath('rules', 'sentiment', 'model');
+  if (!existsSync(join(dir, 'model.json'))) throw new ShaobingError('SB_CONFIG_NOT_FOUND', `the shipped sentiment model is missing from ${dir}`);
+  return dir;
 }
 
 export function createSentimentAnalyzer(options: SentimentAnalyzerOptions = {}): SentimentAnalyzer {
@@ -81,36 +76,52 @@ export function createSentimentAnalyzer(options: SentimentAnalyzerOptions = {}):
   const cut = (text: string): Token[] => (tokenizer ??= createTokenizer()).cut(text);
 
   /**
-   * Per sentence of the last text scored: the dot product of weights and features, and the sum of
-   * squared feature values. A margin over any set of sentences is then a sum of these, so the rules
-   * stage, which scores one document once per matching topic (six topics an article at 10,000
-   * topics), extracts each sentence's features once instead of once per topic.
+   * The last text scored, prepared once, with each sentence's dot product of weights and features
+   * and sum of squared feature values, computed when a call first needs that sentence (NaN until
+   * then). A margin over any set of sentences is a sum of these, so the rules stage, which scores a
+   * document once per matching topic (six topics an article at 10,000 topics), extracts each
+   * sentence's features once, and only the sentences some topic's hits are near.
    */
-  let last: { text: string; tokens: readonly Token[]; sentences: Array<[number, number]>; dots: Float64Array; squares: Float64Array } | undefined;
-  const prepare = (text: string, tokens: readonly Token[]) => {
-    if (last?.tokens === tokens && last.text === text) return last;
+  let last:
+    | { text: string; tokens: readonly Token[]; cutHere: boolean; prepared: PreparedText; dots: Float64Array; squares: Float64Array }
+    | undefined;
+  const prepare = (text: string, given: readonly Token[] | undefined) => {
+    // Tokens cut here are the same for the same text; tokens passed in are the caller's to vary.
+    if (last && last.text === text && (given === undefined ? last.cutHere : last.tokens === given)) return last;
+    const tokens = given ?? cut(text);
     const prepared = prepareText(text, tokens);
-    const dots = new Float64Array(prepared.sentences.length);
-    const squares = new Float64Array(prepared.sentences.length);
-    const { weights } = model;
-    extractFeatures(prepared, lexicon, model.features, (index, value, sentence) => {
-      dots[sentence] = (dots[sentence] as number) + (weights[index] as number) * value;
-      squares[sentence] = (squares[sentence] as number) + value * value;
-    });
-    last = { text, tokens, sentences: prepared.sentences, dots, squares };
+    const count = prepared.sentences.length;
+    last = { text, tokens, cutHere: given === undefined, prepared, dots: new Float64Array(count).fill(Number.NaN), squares: new Float64Array(count) };
     return last;
   };
 
   /** dot(weights, features) / norm(features) for the chosen sentences, or undefined if they hold no feature. */
-  const margin = (sums: { dots: Float64Array; squares: Float64Array }, includeSentence?: (index: number) => boolean): number | undefined => {
-    let dot = 0;
-    let squares = 0;
-    for (let s = 0; s < sums.dots.length; s++) {
-      if (includeSentence && !includeSentence(s)) continue;
-      dot += sums.dots[s] as number;
-      squares += sums.squares[s] as number;
+  const margin = (text: ReturnType<typeof prepare>, includeSentence: (index: number) => boolean = () => true): number | undefined => {
+    const { dots, squares } = text;
+    const missing = (s: number) => includeSentence(s) && Number.isNaN(dots[s]);
+    if (dots.some((_, s) => missing(s))) {
+      const { weights } = model;
+      const wanted = new Set(Array.from(dots.keys()).filter(missing));
+      for (const s of wanted) dots[s] = 0;
+      extractFeatures(
+        text.prepared,
+        lexicon,
+        model.features,
+        (index, value, sentence) => {
+          dots[sentence] = (dots[sentence] as number) + (weights[index] as number) * value;
+          squares[sentence] = (squares[sentence] as number) + value * value;
+        },
+        (s) => wanted.has(s),
+      );
     }
-    return squares === 0 ? undefined : dot / Math.sqrt(squares);
+    let dot = 0;
+    let sum = 0;
+    for (let s = 0; s < dots.length; s++) {
+      if (!includeSentence(s)) continue;
+      dot += dots[s] as number;
+      sum += squares[s] as number;
+    }
+    return sum === 0 ? undefined : dot / Math.sqrt(sum);
   };
 
   const result = (total: number): SentimentResult => {
@@ -122,14 +133,14 @@ export function createSentimentAnalyzer(options: SentimentAnalyzerOptions = {}):
 
   return {
     score(text, tokens) {
-      const m = margin(prepare(text, tokens ?? cut(text)));
+      const m = margin(prepare(text, tokens));
       return m === undefined ? NOTHING : result(model.bias + m);
     },
 
     scoreAround(text, spans, tokens) {
-      const cutTokens = tokens ?? cut(text);
-      const prepared = prepare(text, cutTokens);
-      const { sentences } = prepared;
+      const prepared = prepare(text, tokens);
+      const cutTokens = prepared.tokens;
+      const { sentences } = prepared.prepared;
       const hit = new Set<number>();
       sentences.forEach(([from, to], s) => {
         // A sentence owns the text from the end of the previous one to its own end.

@@ -1,4 +1,5 @@
-import { canonicalUrl, documentIdForPost, documentIdForUrl, formatIsoInZone, parseChineseTime, parseCount, titleFromText } from '../../collectors/document';
+import { canonicalUrl, documentIdForPost, documentIdForUrl, parseChineseTime, parseCount, titleFromText } from '../../collectors/document';
+import { formatIsoInZone } from '../../core/time';
 import { decodeBody, normaliseCharset } from '../../collectors/charset';
 import { htmlToText, sanitizeArticleHtml } from '../../collectors/html';
 import { firstDelayMs, nextDelayMs } from '../../collectors/scheduler';

@@ -1,4 +1,5 @@
 import { isShaobingError } from '../../core/errors';
+import { stableId, type Delivery } from '../../core/records';
 import { StoreBulkError } from '../../store';
 import type { Store } from '../../store/types';
 import { backendKinds, removeDataDir, storeFor, testConfig } from '../support/backends';
@@ -152,6 +153,54 @@ describe.each(backendKinds)('Store contract (%s)', (kind) => {
       expect((error as StoreBulkError).failures.map((f) => f.id)).toEqual([bad.id]);
       expect(await store.getDocument(good.id)).toEqual(good);
       expect(await store.getDocument(bad.id)).toBeUndefined();
+    });
+  });
+
+  describe('deliveries', () => {
+    const delivery = (key: string, overrides: Partial<Delivery> = {}): Delivery => ({
+      id: stableId('delivery', key),
+      alert_id: 'alert-d',
+      event_id: 'alert-d:opened',
+      person: 'zhang',
+      channel: 'sms',
+      recipient: '138****0001',
+      attempt: 1,
+      status: 'sent',
+      latency_ms: 120.5,
+      at: '2026-03-05T02:00:00.000Z',
+      ...overrides,
+    });
+
+    beforeAll(async () => {
+      await store.putDeliveries([
+        delivery('d1', { status: 'failed', error: 'sms:aliyun: HTTP 503' }),
+        delivery('d2', { attempt: 2, at: '2026-03-05T02:00:01.000Z' }),
+        delivery('d3', { person: 'zhao', channel: 'voice', event_id: 'alert-d:escalated:1', at: '2026-03-05T02:05:00.000Z' }),
+        delivery('d4', { alert_id: 'other', at: '2026-03-05T03:00:00.000Z' }),
+      ]);
+      // Written again (a retried write): still one record.
+      await store.putDeliveries([delivery('d2', { attempt: 2, at: '2026-03-05T02:00:01.000Z' })]);
+      await store.refresh();
+    });
+
+    it('keeps one record per id and filters by alert, event, person, channel, status and time', async () => {
+      const all = await store.searchDeliveries({ alert_id: ['alert-d'], order: 'asc' });
+      expect(all.total).toBe(3);
+      expect(all.items.map((d) => d.id)).toEqual([stableId('delivery', 'd1'), stableId('delivery', 'd2'), stableId('delivery', 'd3')]);
+      expect(all.items[0]).toEqual(delivery('d1', { status: 'failed', error: 'sms:aliyun: HTTP 503' }));
+      expect((await store.searchDeliveries({ event_id: ['alert-d:escalated:1'] })).items.map((d) => d.person)).toEqual(['zhao']);
+      expect((await store.searchDeliveries({ person: ['zhang'], status: ['sent'] })).total).toBe(2);
+      expect((await store.searchDeliveries({ channel: ['voice'] })).total).toBe(1);
+      expect((await store.searchDeliveries({ time: { from: '2026-03-05T02:00:01Z', to: '2026-03-05T03:00:00Z' } })).items.map((d) => d.id)).toEqual([
+        stableId('delivery', 'd3'),
+        stableId('delivery', 'd2'),
+      ]);
+    });
+
+    it('refuses an invalid delivery by id, not retriable', async () => {
+      const error = await store.putDeliveries([{ ...delivery('bad'), status: 'maybe' as never }]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreBulkError);
+      expect((error as StoreBulkError).retriable).toBe(false);
     });
   });
 
