@@ -26,7 +26,8 @@ export const Document = z.strictObject({
   id: z.string().regex(/^[0-9a-f]{16,64}$/, 'a lower-case hex digest'),
   platform: Platform,
   source: z.string().min(1).max(200),
-  url: z.url(),
+  /** http(s) only: a `javascript:` or `data:` URL is a script waiting for the console to render it. */
+  url: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }),
   title: z.string().max(1000),
   text: z.string(),
   html: z.string().optional(),

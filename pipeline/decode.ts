@@ -36,5 +36,8 @@ export function decodeDocument(bytes: Buffer, limits: DecodeLimits = {}): Decode
     const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     return { ok: false, reason: `not a Document: ${issues.join('; ')}` };
   }
+  // Valid JSON and legal in Elasticsearch, but PostgreSQL (the embedded store and bus) refuses
+  // U+0000 in text: such a document would be retried forever there. No real text holds one.
+  if (Object.values(parsed.data).some((v) => typeof v === 'string' && v.includes('\0'))) return { ok: false, reason: 'contains U+0000 (NUL)' };
   return { ok: true, doc: parsed.data };
 }

@@ -109,7 +109,7 @@ export function createPipelineHandler(deps: PipelineHandlerDeps): BatchHandler {
         dead.map(({ message, reason }) => ({
           key: message.key,
           value: message.value,
-          headers: { ...message.headers, [DEAD_LETTER_HEADERS.reason]: reason, [DEAD_LETTER_HEADERS.origin]: `${message.topic}/${message.partition}/${message.offset}` },
+          headers: { ...message.headers, [DEAD_LETTER_HEADERS.reason]: printable(reason), [DEAD_LETTER_HEADERS.origin]: `${message.topic}/${message.partition}/${message.offset}` },
         })),
       );
       deps.log.warn({ count: dead.length, first: dead[0]!.reason }, 'documents sent to the dead-letter topic');
@@ -120,6 +120,14 @@ export function createPipelineHandler(deps: PipelineHandlerDeps): BatchHandler {
     const now = Date.now();
     for (const message of messages) metrics.latencySeconds.observe((now - Date.parse(message.timestamp)) / 1000);
   };
+}
+
+/**
+ * Reasons quote the input (JSON.parse's messages do), so they may hold control characters; the
+ * embedded bus keeps headers in PostgreSQL, which refuses U+0000. Escaped, they stay readable.
+ */
+function printable(reason: string): string {
+  return reason.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function toIndexed(a: Analysis, cluster: string): IndexedDocument {
