@@ -16,19 +16,15 @@
  * Also printed: consumer lag over time, each stage's share of batch time, peak RSS of the
  * pipeline processes (VmHWM).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { createBus } from '../bus';
 import type { Bus } from '../bus/types';
-import { defaultConfig } from '../core/config';
 import { openEmbeddedDatabase } from '../core/embedded-db';
 import type { Document } from '../core/records';
 import { acquireTestServices, TEST_ENV } from '../infra/test-services';
 import { stderrProgress } from '../infra/progress';
-import { spawn } from 'node:child_process';
-import { projectPath } from '../core/paths';
-import { buildCorpus, CORPUS_TOPICS_YAML } from './corpus';
+import { pipelineConfig, startPipelineProcess, totalLag, type PipelineProcess } from '../test/support/pipeline-process';
+import { buildCorpus } from './corpus';
 
 const PARTITIONS = 4;
 
@@ -37,39 +33,6 @@ function flag(name: string, fallback: string): string {
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
 
-interface PipelineProcess {
-  pid: number;
-  url: Promise<string>;
-  exited: Promise<unknown>;
-  log(): string;
-  metrics(): Promise<string>;
-  kill(signal: NodeJS.Signals): void;
-}
-
-/** `shaobing run --role pipeline --config FILE`; the URL comes from its start-up log line. */
-function startPipelineProcess(configFile: string): PipelineProcess {
-  const child = spawn(process.execPath, [projectPath('bin', 'shaobing.js'), 'run', '--role', 'pipeline', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  let resolveUrl!: (url: string) => void;
-  const url = new Promise<string>((r) => (resolveUrl = r));
-  child.stderr.on('data', (d: Buffer) => {
-    const text = d.toString('utf8');
-    if (log.length < 100_000) log += text;
-    const m = /"url":"(http:\/\/[^"]+)".*"msg":"shaobing daemon listening"/.exec(text);
-    if (m) resolveUrl(m[1]!);
-  });
-  const exited = new Promise((r) => child.on('close', r));
-  return {
-    pid: child.pid!,
-    url,
-    exited,
-    log: () => log,
-    metrics: async () => (await fetch(`${await url}/metrics`)).text(),
-    kill: (signal) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    },
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -132,9 +95,6 @@ function peakRssMb(pid: number): number {
   }
 }
 
-async function lagOf(bus: Bus, group: string): Promise<number> {
-  return (await bus.lag(group, 'documents')).reduce((s, p) => s + p.lag, 0);
-}
 
 async function publishAll(bus: Bus, docs: readonly Document[], chunk = 1000): Promise<void> {
   for (let i = 0; i < docs.length; i += chunk) await bus.publish('documents', docs.slice(i, i + chunk).map((d) => ({ key: d.id, value: d })));
@@ -151,32 +111,14 @@ async function readyz(child: PipelineProcess): Promise<void> {
 
 async function run(processes: number, corpus: { throughput: Document[]; latency: Document[] }, options: { rate: number; seconds: number }): Promise<void> {
   const name = `bench-${process.pid}-${Date.now().toString(36)}-${processes}p`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'shaobing-bench-'));
-  const topicsFile = join(dataDir, 'topics.yaml');
-  writeFileSync(topicsFile, CORPUS_TOPICS_YAML);
-  const config = defaultConfig({
-    data_dir: dataDir,
-    log: { level: 'info' },
-    http: { port: 0 },
-    bus: {
-      kafka: { brokers: process.env[TEST_ENV.kafkaBrokers]!.split(',') },
-      topics: {
-        documents: { name: `${name}.documents`, partitions: PARTITIONS },
-        alert_events: { name: `${name}.alert-events`, partitions: 1 },
-        dead_letters: { name: `${name}.dead-letters`, partitions: 1 },
-      },
-    },
-    store: { elasticsearch: { node: process.env[TEST_ENV.esUrl]!, index_prefix: name } },
-    rules: { paths: [topicsFile], watch: false },
-    pipeline: { group: `${name}-pipeline` },
-  });
-  const file = join(dataDir, 'shaobing.json');
-  writeFileSync(file, JSON.stringify(config));
+  // A bench kills nothing: Kafka's default session timeout, not the tests' short one.
+  const { config, file } = pipelineConfig({ name, brokers: process.env[TEST_ENV.kafkaBrokers]!.split(','), esNode: process.env[TEST_ENV.esUrl]!, partitions: PARTITIONS, sessionTimeoutMs: 30_000 });
+  const dataDir = config.data_dir;
   const bus = createBus(config, { openDatabase: () => openEmbeddedDatabase(dataDir) });
   await bus.start();
   const group = config.pipeline.group;
 
-  const children = Array.from({ length: processes }, () => startPipelineProcess(file));
+  const children = Array.from({ length: processes }, () => startPipelineProcess(file, { compiled: true }));
   const rss = new Map<number, number>();
   const sampleRss = () => children.forEach((c) => rss.set(c.pid, Math.max(rss.get(c.pid) ?? 0, peakRssMb(c.pid))));
   try {
@@ -193,7 +135,7 @@ async function run(processes: number, corpus: { throughput: Document[]; latency:
     let lastSample = 0;
     while (lag > 0 || published === 0) {
       await sleep(250);
-      lag = await lagOf(bus, group);
+      lag = await totalLag(bus, group);
       if (Date.now() - lastSample >= 2000) {
         lastSample = Date.now();
         lagSeries.push(`${((Date.now() - t0) / 1000).toFixed(0)}s:${lag}`);
@@ -217,7 +159,7 @@ async function run(processes: number, corpus: { throughput: Document[]; latency:
       if (i % 20 === 0) sampleRss();
     }
     const offeredSeconds = (Date.now() - t1) / 1000;
-    while ((await lagOf(bus, group)) > 0) await sleep(250);
+    while ((await totalLag(bus, group)) > 0) await sleep(250);
     sampleRss();
     const afterLatency = await scrape();
 

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { projectRoot } from '../../core/paths';
 
-export const PROJECT_ROOT = resolve(__dirname, '../..');
+export const PROJECT_ROOT = projectRoot();
 
 export interface CliResult {
   code: number | null;

@@ -83,12 +83,19 @@ export interface PipelineProcess {
 
 const MAX_LOG_CHARS = 1_000_000;
 
-export function startPipelineProcess(configFile: string, env: NodeJS.ProcessEnv = {}): PipelineProcess {
+/**
+ * `shaobing run --role pipeline --config FILE` in a child process: from the TypeScript source for
+ * tests, or with `compiled` from dist/ through bin/, as production runs it (benchmarks measure its
+ * memory, which a TypeScript require hook would inflate).
+ */
+export function startPipelineProcess(configFile: string, options: { env?: NodeJS.ProcessEnv; compiled?: boolean } = {}): PipelineProcess {
+  const args = ['run', '--role', 'pipeline', '--config', configFile];
   const main = JSON.stringify(resolve(PROJECT_ROOT, 'cli/main'));
-  const script = `require(${main}).main(['node', 'shaobing', 'run', '--role', 'pipeline', '--config', ${JSON.stringify(configFile)}]).then((c) => { process.exitCode = c; }, (e) => { console.error(e); process.exitCode = 1; })`;
-  const child: ChildProcess = spawn(process.execPath, ['-r', require.resolve('@swc-node/register'), '-e', script], {
+  const script = `require(${main}).main(${JSON.stringify(['node', 'shaobing', ...args])}).then((c) => { process.exitCode = c; }, (e) => { console.error(e); process.exitCode = 1; })`;
+  const command = options.compiled ? [resolve(PROJECT_ROOT, 'bin/shaobing.js'), ...args] : ['-r', require.resolve('@swc-node/register'), '-e', script];
+  const child: ChildProcess = spawn(process.execPath, command, {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
