@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { CollectorsSchema, SourcesSchema } from '../collectors/config';
+import { ConsoleSchema } from '../console/config';
 import { NotifySchema } from '../notify/config';
 import { LevelPolicySchema } from '../rules/level';
 import { TOKENIZER_KINDS, type TokenizerKind } from '../rules/tokenizer';
@@ -126,6 +127,8 @@ export const ConfigSchema = z.strictObject({
   collectors: CollectorsSchema.prefault({}),
   /** Duty alerting: roster file, escalation policies, channels and their credentials (notify/config.ts). */
   notify: NotifySchema.prefault({}),
+  /** The web console and its API: users, briefings, rule history (console/config.ts). */
+  console: ConsoleSchema.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -146,9 +149,16 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const config = loadYamlFile(file, ConfigSchema, { env, overridePrefix: CONFIG_ENV_PREFIX });
   const base = dirname(resolve(file));
   const at = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const consoleSettings = config.console;
   return {
     ...config,
     data_dir: at(config.data_dir),
+    console: {
+      ...consoleSettings,
+      ...(consoleSettings.users_file ? { users_file: at(consoleSettings.users_file) } : {}),
+      ...(consoleSettings.rules_history_dir ? { rules_history_dir: at(consoleSettings.rules_history_dir) } : {}),
+      briefings: { ...consoleSettings.briefings, ...(consoleSettings.briefings.dir ? { dir: at(consoleSettings.briefings.dir) } : {}) },
+    },
     rules: { ...config.rules, paths: config.rules.paths.map(at) },
     notify: config.notify.roster ? { ...config.notify, roster: at(config.notify.roster) } : config.notify,
     store: config.store.elasticsearch?.ca_file

@@ -198,3 +198,22 @@ export const OperatorNotice = z.strictObject({
   at: IsoTime,
 });
 export type OperatorNotice = z.infer<typeof OperatorNotice>;
+
+/** One state change made in the console or by a CLI command: who, what, when, before and after. */
+export const AuditEntry = z.strictObject({
+  id: z.string(),
+  at: IsoTime,
+  /** A console user's name, or `cli:<os user>` for a command run on the server. */
+  user: z.string().min(1),
+  /** A dotted verb: `alert.acknowledge`, `rules.save`, `user.add`… */
+  action: z.string().min(1),
+  /** What changed: `alert:<id>`, `topics:<file>`, `user:<name>`. */
+  target: z.string().min(1),
+  /** The changed part before and after; secrets (password hashes) never appear. */
+  before: z.unknown().optional(),
+  after: z.unknown().optional(),
+  note: z.string().max(10000).optional(),
+  /** The client's address, for console requests. */
+  ip: z.string().optional(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;

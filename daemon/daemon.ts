@@ -9,7 +9,7 @@ import { createMetricsRegistry } from '../core/metrics';
 import { withRetry } from '../core/retry';
 import { createStore } from '../store';
 import type { Store } from '../store/types';
-import { startHttpServer, type HealthReport } from './http';
+import { createHttpServer, type HealthReport } from './http';
 import type { Role, RoleFactory, RoleName } from './roles';
 
 export interface DaemonOptions {
@@ -47,8 +47,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const roles: Role[] = [];
   const backends = { bus: false, store: false };
   const abort = new AbortController();
-  let server: FastifyInstance | undefined;
   let url: string | undefined;
+  const server: FastifyInstance = createHttpServer({ metrics, readiness: () => readiness(), log });
 
   const readiness = async (): Promise<HealthReport> => {
     const checks: HealthReport['checks'] = {
@@ -79,11 +79,12 @@ export function createDaemon(options: DaemonOptions): Daemon {
       for (const name of wanted) {
         if (!options.factories[name]) throw new Error(`role "${name}" is not available`);
       }
-      ({ server, url } = await startHttpServer({ host: config.http.host, port: config.http.port, metrics, readiness, log }));
+      // Built before listening, so a role's routes (the console) are on the server from the first request.
+      const built = wanted.map((name) => options.factories[name]!({ config, bus, store, metrics, http: server, log: log.child({ role: name }) }));
+      url = await server.listen({ host: config.http.host, port: config.http.port });
       log.info({ url, bus: bus.kind, store: store.kind, roles: wanted }, 'shaobing daemon listening');
       await Promise.all([connect('bus', () => bus.start()), connect('store', () => store.init())]);
-      for (const name of wanted) {
-        const role = options.factories[name]!({ config, bus, store, metrics, log: log.child({ role: name }) });
+      for (const role of built) {
         await role.start();
         roles.push(role);
       }
@@ -95,7 +96,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       const deadline = new Promise<'timeout'>((resolve) => setTimeout(resolve, options.stopTimeoutMs ?? 10_000, 'timeout').unref());
       const stopped = Promise.allSettled([...roles].reverse().map((r) => r.stop()));
       if ((await Promise.race([stopped, deadline])) === 'timeout') log.error('roles did not stop in time; closing anyway');
-      await Promise.allSettled([bus.stop(), store.close(), server?.close()]);
+      await Promise.allSettled([bus.stop(), store.close(), server.close()]);
       log.info('shaobing daemon stopped');
     }),
   };

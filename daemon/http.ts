@@ -8,8 +8,6 @@ export interface HealthReport {
 }
 
 export interface HttpServerOptions {
-  host: string;
-  port: number;
   metrics: Registry;
   /** Evaluated per /readyz request. */
   readiness: () => Promise<HealthReport>;
@@ -17,10 +15,10 @@ export interface HttpServerOptions {
 }
 
 /**
- * The daemon's HTTP face: liveness, readiness and Prometheus metrics. The console (its own issue)
- * registers as a fastify plugin on the same server.
+ * The daemon's HTTP face: liveness, readiness and Prometheus metrics. Roles add their routes (the
+ * console's API and pages) to the returned server before it listens.
  */
-export async function startHttpServer(options: HttpServerOptions): Promise<{ server: FastifyInstance; url: string }> {
+export function createHttpServer(options: Omit<HttpServerOptions, 'host' | 'port'>): FastifyInstance {
   // Request lines are info-level; probes every few seconds would drown the log, so only warnings pass.
   const server: FastifyInstance = Fastify({ loggerInstance: options.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger });
   server.get('/healthz', async () => ({ status: 'ok' }));
@@ -31,6 +29,5 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
   server.get('/metrics', async (_request, reply) => {
     return reply.type(options.metrics.contentType).send(await options.metrics.metrics());
   });
-  const url = await server.listen({ host: options.host, port: options.port });
-  return { server, url };
+  return server;
 }

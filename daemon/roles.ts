@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Bus } from '../bus/types';
 import type { Config } from '../core/config';
@@ -5,7 +6,7 @@ import type { Logger } from '../core/logger';
 import type { Store } from '../store/types';
 
 /** The parts of the daemon that `--role` can run apart, to scale each out over one bus and store. */
-export const ROLE_NAMES = ['collector', 'pipeline', 'notifier'] as const;
+export const ROLE_NAMES = ['collector', 'pipeline', 'notifier', 'console'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
 
 export interface RoleContext {
@@ -14,6 +15,11 @@ export interface RoleContext {
   store: Store;
   log: Logger;
   metrics: Registry;
+  /**
+   * The daemon's HTTP server, not yet listening while the factory runs: a role that serves pages registers its routes
+   * (as a fastify plugin) there, then answers them once started.
+   */
+  http?: FastifyInstance;
 }
 
 export interface RoleHealth {
