@@ -51,5 +51,5 @@ describe.each(backendKinds)('a consumer killed between processing and commit (%s
     expect(await store.getDocument(docs[0]!.id)).toEqual(docs[0]);
     await store.close();
     removeDataDir(config);
-  });
+  }, 240_000);
 });
