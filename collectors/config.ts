@@ -122,6 +122,25 @@ const WeiboSourceSchema = z
     expand_long_text: z.boolean().default(true),
     /** Emit the original of a repost as its own document (the repost links to it by parent_id). */
     include_retweeted: z.boolean().default(true),
+    /**
+     * Comments (m.weibo.cn/comments/hotflow, hottest first) of the posts the round read, each a
+     * document whose parent_id is its post's. Off by default: every commented post costs one to
+     * `pages_per_post` more calls to an API that blocks by request rate, and the source's first
+     * job is not to miss posts.
+     */
+    comments: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** Only posts with at least this many comments (the hot ones); a post is read again only once its count has grown. */
+        min_post_comments: z.number().int().min(1).default(10),
+        /** New comments per post per round. */
+        per_post: z.number().int().min(1).max(1000).default(50),
+        /** hotflow pages (about 20 comments each) per post per round. */
+        pages_per_post: z.number().int().min(1).max(50).default(3),
+        /** New comments per round, all posts together. */
+        per_round: z.number().int().min(1).default(500),
+      })
+      .prefault({}),
   })
   .refine((s) => s.keywords.length + s.users.length > 0, { message: 'give at least one of keywords or users', path: ['keywords'] });
 

@@ -12,12 +12,15 @@ import {
   type ResponseTypes,
   type StreamingHttpResponse,
 } from '@crawlee/core';
+import type { Frame, Page, Request } from 'playwright-core';
 import type { Logger } from '../core/logger';
-import type { HttpClient } from './http';
+import { errorCode, errorMessage } from './errors';
+import type { FetchResponse, HttpClient } from './http';
 
 /**
  * Crawlee plumbing: Crawlee's plain-HTTP crawlers fetch through Shaobing's fetch layer (so the
- * per-host limits, body cap, redirect rules and charset detection apply to them too), Crawlee's own
+ * per-host limits, body cap, redirect rules and charset detection apply to them too), so do the
+ * pages Chromium renders (every request the page makes is routed through it), Crawlee's own
  * log lines go to pino on stderr (never stdout, which `collect --output -` owns), and every crawler
  * gets its own in-memory storage (a shared default queue would make a second crawler skip URLs).
  */
@@ -113,4 +116,88 @@ export function crawleeLogFor(logger: Logger): Log {
 /** A fresh in-memory Crawlee configuration: no ./storage folder, no queue shared with other crawlers. */
 export function ephemeralCrawleeConfig(): Configuration {
   return new Configuration({ persistStorage: false, purgeOnStart: true, availableMemoryRatio: 0.5 });
+}
+
+/** Not needed to read a page's text, and the bulk of its bytes. */
+const SKIPPED_RESOURCES = new Set(['image', 'media', 'font', 'texttrack', 'manifest', 'ping', 'eventsource', 'websocket']);
+/** Request headers the fetch layer sets itself (it decodes gzip / deflate / br only, so the browser's zstd must not be offered). */
+const OWN_REQUEST_HEADERS = /^(:|host$|connection$|content-length$|accept-encoding$|keep-alive$|transfer-encoding$)/i;
+/** Response headers that describe the wire, not the (decompressed, complete) body handed to Chromium. */
+const WIRE_RESPONSE_HEADERS = /^(content-encoding|content-length|transfer-encoding|connection|keep-alive|set-cookie)$/i;
+/** A script's or stylesheet's 404 is the page's business, handed to it as is; 5xx, 408 and 429 go through the fetch layer's retries. */
+const PASSED_TO_PAGE = Array.from({ length: 100 }, (_, i) => 400 + i).filter((s) => s !== 408 && s !== 425 && s !== 429);
+
+export interface BrowserRouteOptions {
+  userAgent?: string;
+  proxy?: string;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  log: Logger;
+  /** The page's own document could not be fetched (too large, 404, redirect loop…): the error with its URL. */
+  onDocumentError: (error: unknown) => void;
+}
+
+/**
+ * Makes Chromium fetch nothing itself: every request of `page` goes through the fetch layer, so a
+ * rendered page obeys the same per-host concurrency and pacing (shared with static fetches and other
+ * sources), body cap, proxy, retries and redirect rules as a static one. Images, media and fonts are
+ * refused, as are frames other than the page's own: only the page's text is kept.
+ *
+ * A redirect is answered to Chromium as a redirect, so the page's URL (and relative links) are the
+ * final ones; the final response, already fetched, is kept for the browser's follow-up request.
+ */
+/** A service worker's request has no frame (Playwright throws): it is not the page's own document. */
+function frameOf(request: Request): Frame | undefined {
+  try {
+    return request.frame();
+  } catch {
+    return undefined;
+  }
+}
+
+export async function routeThroughFetchLayer(page: Page, http: HttpClient, options: BrowserRouteOptions): Promise<void> {
+  const fetched = new Map<string, FetchResponse>();
+  await page.route('**/*', async (route) => {
+    const request = route.request();
+    const type = request.resourceType();
+    const ownDocument = request.isNavigationRequest() && frameOf(request) === page.mainFrame();
+    const method = request.method();
+    if (SKIPPED_RESOURCES.has(type) || (type === 'document' && !ownDocument) || (method !== 'GET' && method !== 'POST')) {
+      return route.abort('blockedbyclient').catch(() => undefined);
+    }
+    const url = request.url();
+    let res = fetched.get(url);
+    fetched.delete(url);
+    if (!res) {
+      try {
+        const headers: Record<string, string> = { ...(options.headers ?? {}) };
+        for (const [k, v] of Object.entries(await request.allHeaders())) if (!OWN_REQUEST_HEADERS.test(k)) headers[k] = v;
+        const body = request.postData();
+        res = await http.fetch(url, {
+          method,
+          headers,
+          ...(body !== null && method === 'POST' ? { body } : {}),
+          ...(ownDocument ? {} : { passStatuses: PASSED_TO_PAGE }),
+          ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+          ...(options.proxy ? { proxy: options.proxy } : {}),
+          ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      } catch (err) {
+        if (ownDocument) options.onDocumentError(err);
+        else options.log.debug({ url, type, code: errorCode(err), err: errorMessage(err) }, 'page resource refused');
+        return route.abort('failed').catch(() => undefined);
+      }
+      if (res.url !== url) {
+        fetched.set(res.url, res);
+        return route.fulfill({ status: 302, headers: { location: res.url } }).catch(() => undefined);
+      }
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (!WIRE_RESPONSE_HEADERS.test(k)) headers[k] = v;
+    // Playwright splits a fulfilled header's value on newlines into several headers.
+    if (res.setCookies.length) headers['set-cookie'] = res.setCookies.join('\n');
+    return route.fulfill({ status: res.status, headers, body: res.body }).catch(() => undefined);
+  });
 }

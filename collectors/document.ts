@@ -73,6 +73,11 @@ export function documentIdForPost(platform: Platform, postId: string): string {
   return stableId(platform, 'post', postId);
 }
 
+/** Id of a comment known by the platform's own comment id. */
+export function documentIdForComment(platform: Platform, commentId: string): string {
+  return stableId(platform, 'comment', commentId);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Times
 

@@ -97,10 +97,13 @@ export class HostLimiter {
     };
   }
 
-  #release(host: string, s: { active: number; waiters: Array<() => void> }): void {
+  #release(host: string, s: { active: number; nextStart: number; waiters: Array<() => void> }): void {
     s.active--;
-    s.waiters.shift()?.();
-    if (s.active === 0 && s.waiters.length === 0 && Date.now() > (this.#hosts.get(host)?.nextStart ?? 0)) this.#hosts.delete(host);
+    const next = s.waiters.shift();
+    // A woken waiter takes its slot a tick later, on this record: dropping the record now would let
+    // a newcomer start a fresh one beside it, two requests where one is allowed.
+    if (next) return next();
+    if (s.active === 0 && Date.now() > s.nextStart && this.#hosts.get(host) === s) this.#hosts.delete(host);
   }
 }
 

@@ -3,7 +3,8 @@ import { PlaywrightCrawler, type PlaywrightCrawlingContext } from '@crawlee/play
 import { load } from 'cheerio';
 import { chromium } from 'playwright-core';
 import type { NewsSourceConfig } from '../config';
-import { crawleeLogFor, ephemeralCrawleeConfig, ShaobingHttpClient } from '../crawlee';
+import { crawleeLogFor, ephemeralCrawleeConfig, routeThroughFetchLayer, ShaobingHttpClient } from '../crawlee';
+import { CHROMIUM_ARGS } from '../../core/chromium';
 import { formatIsoInZone } from '../../core/time';
 import { canonicalUrl, documentIdForUrl, tierFromOutlet } from '../document';
 import { CollectError, errorCode } from '../errors';
@@ -17,7 +18,7 @@ import type { Collector, CollectorDeps, RunContext } from '../types';
  * system Chromium (playwright-core, no bundled browser).
  */
 
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
+export { CHROMIUM_ARGS };
 
 const LIST = 'list';
 const ARTICLE = 'article';
@@ -198,39 +199,46 @@ export class NewsCollector implements Collector {
     failed: (kind: string, url: string, error: unknown) => void,
   ): Promise<void> {
     const s = this.source;
+    const http = this.deps.http;
     const browser = this.deps.collectors.browser;
-    const proxy = s.http.proxy ?? this.deps.http.config.proxy;
-    const userAgent = s.http.user_agent ?? this.deps.http.config.user_agent;
+    const proxy = s.http.proxy ?? http.config.proxy;
+    const userAgent = s.http.user_agent ?? http.config.user_agent;
+    // Why a page's own document was refused, by Crawlee request: Chromium itself only says net::ERR_FAILED.
+    const refused = new Map<string, unknown>();
     const crawler = new PlaywrightCrawler(
       {
         launchContext: {
           launcher: chromium,
+          // Chromium fetches nothing itself (routeThroughFetchLayer); the proxy here is for what routing cannot see.
           launchOptions: { executablePath: browser.executable_path, headless: true, args: CHROMIUM_ARGS, ...(proxy ? { proxy: { server: proxy } } : {}) },
           userAgent,
         },
         browserPoolOptions: { useFingerprints: false, maxOpenPagesPerBrowser: browser.max_pages, retireBrowserAfterPageCount: 200 },
         log: crawleeLogFor(ctx.log),
-        maxRequestRetries: 1,
+        // Retries with backoff happen in the fetch layer; Crawlee tries each page once.
+        maxRequestRetries: 0,
         useSessionPool: false,
         persistCookiesPerSession: false,
         minConcurrency: browser.max_pages,
         maxConcurrency: browser.max_pages,
-        sameDomainDelaySecs: this.deps.http.config.per_host_min_interval_ms / 1000,
         navigationTimeoutSecs: Math.ceil(browser.navigation_timeout_ms / 1000),
         requestHandlerTimeoutSecs: Math.ceil(browser.navigation_timeout_ms / 1000) + 30,
         statusMessageLoggingInterval: 3600,
         preNavigationHooks: [
-          async ({ page }, gotoOptions) => {
+          async ({ page, request }, gotoOptions) => {
             if (gotoOptions) gotoOptions.waitUntil = 'domcontentloaded';
-            const headers = { ...this.deps.http.config.headers, ...(s.http.headers ?? {}) };
-            if (Object.keys(headers).length) await page.setExtraHTTPHeaders(headers);
-            // Text is all we keep: images, media and fonts are not downloaded.
-            await page.route('**/*', (route) => (['image', 'media', 'font'].includes(route.request().resourceType()) ? route.abort() : route.continue()));
+            await routeThroughFetchLayer(page, http, {
+              ...(s.http.headers ? { headers: s.http.headers } : {}),
+              ...(s.http.user_agent ? { userAgent: s.http.user_agent } : {}),
+              ...(s.http.proxy ? { proxy: s.http.proxy } : {}),
+              ...(s.http.timeout_ms ? { timeoutMs: s.http.timeout_ms } : {}),
+              signal: ctx.signal,
+              log: ctx.log,
+              onDocumentError: (error) => refused.set(request.uniqueKey, error),
+            });
           },
         ],
-        requestHandler: async ({ request, page, response, addRequests }: PlaywrightCrawlingContext) => {
-          const status = response?.status() ?? 200;
-          if (status >= 400) throw new CollectError(status >= 500 || status === 429 ? 'SB_COLLECT_FETCH_FAILED' : 'SB_COLLECT_HTTP_STATUS', `HTTP ${status}`, { url: request.url, status });
+        requestHandler: async ({ request, page, addRequests }: PlaywrightCrawlingContext) => {
           if (s.wait_for_selector) {
             await page.waitForSelector(s.wait_for_selector, { timeout: browser.navigation_timeout_ms }).catch(() => {
               throw new CollectError('SB_COLLECT_MALFORMED', `"${s.wait_for_selector}" did not appear`, { url: request.url });
@@ -243,7 +251,7 @@ export class NewsCollector implements Collector {
             await addRequests(urls.map((url) => ({ url, label: ARTICLE })));
           });
         },
-        failedRequestHandler: async ({ request }, error) => failed(request.label ?? LIST, request.url, unwrap(error)),
+        failedRequestHandler: async ({ request }, error) => failed(request.label ?? LIST, request.url, refused.get(request.uniqueKey) ?? unwrap(error)),
       },
       ephemeralCrawleeConfig(),
     );

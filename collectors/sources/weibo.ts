@@ -1,7 +1,8 @@
 import { load } from 'cheerio';
+import { z } from 'zod';
 import { DEFAULT_MOBILE_USER_AGENT, type WeiboSourceConfig } from '../config';
 import { formatIsoInZone } from '../../core/time';
-import { documentIdForPost, parseChineseTime, parseCount, titleFromText } from '../document';
+import { documentIdForComment, documentIdForPost, parseChineseTime, parseCount, titleFromText } from '../document';
 import { CollectError, isBlocked } from '../errors';
 import { nodesToText } from '../html';
 import type { FetchResponse } from '../http';
@@ -12,8 +13,10 @@ import { fetchOptionsFor } from './shared';
  * Weibo through the mobile JSON API (m.weibo.cn/api/container/getIndex): real-time keyword search,
  * split into time windows when the ~50-page cap hides part of the gap since the last round, and
  * user timelines paged by since_id. Posts become plain text with #topics# and @mentions kept; long
- * posts are expanded; reposts link to their original by parent_id. `ok: -100`, HTTP 432/418/403 and
- * captcha or login pages are a block: the round stops, the source backs off, operators are told.
+ * posts are expanded; reposts link to their original by parent_id. With `comments.enabled`, the
+ * hottest comments of the posts read (comments/hotflow, paged by max_id) become documents whose
+ * parent_id is their post's. `ok: -100`, HTTP 432/418/403 and captcha or login pages are a block:
+ * the round stops, the source backs off, operators are told.
  */
 
 export interface WeiboUser {
@@ -46,11 +49,45 @@ interface Card {
   card_group?: Card[];
 }
 
+/** One comment of a comments/hotflow answer. */
+export interface WeiboComment {
+  id?: number | string;
+  idstr?: string;
+  mid?: string;
+  created_at?: string;
+  text?: string;
+  user?: WeiboUser | null;
+  like_count?: number | string;
+  /** Replies to this comment. */
+  total_number?: number | string;
+}
+
 interface ApiAnswer {
   ok?: number;
   msg?: string;
-  data?: { cards?: Card[]; cardlistInfo?: { since_id?: string | number; total?: number }; longTextContent?: string };
+  data?: {
+    cards?: Card[];
+    cardlistInfo?: { since_id?: string | number; total?: number };
+    longTextContent?: string;
+    /** comments/hotflow: the comments of this page, and where the next page starts (0: no more). */
+    data?: WeiboComment[];
+    max_id?: number | string;
+    max_id_type?: number;
+  };
 }
+
+/** A post whose comments the round may read. */
+interface CommentTarget {
+  mid: string;
+  docId: string;
+  comments: number;
+}
+
+/** Cursor of the comments read: [mid, comment count when last read] pairs, oldest read first. */
+const COMMENTS_CURSOR = 'comments';
+const CommentsCursor = z.array(z.tuple([z.string(), z.number()]));
+/** Posts remembered in that cursor; older ones are read again only if they come up with more comments. */
+const COMMENT_CURSOR_POSTS = 2_000;
 
 /** The posts of an answer, in order: card_type 9 cards and those inside card_group containers. */
 export function postsOf(cards: Card[] | undefined): WeiboPost[] {
@@ -77,6 +114,18 @@ export function weiboText(html: string): string {
 
 const postId = (p: WeiboPost) => String(p.mid ?? p.id ?? '');
 
+/** Author fields of a post or comment; the tier from the source if it sets one, else from the verified flag. */
+function authorFields(user: WeiboUser | null | undefined, sourceTier: WeiboSourceConfig['author_tier']) {
+  const tier = sourceTier ?? (user ? (user.verified ? 'verified' : 'ordinary') : undefined);
+  return {
+    ...(user?.screen_name ? { author: user.screen_name.slice(0, 200) } : {}),
+    ...(user && typeof user.verified === 'boolean' ? { author_verified: user.verified } : {}),
+    ...(tier ? { author_tier: tier } : {}),
+  };
+}
+
+const definedOnly = (metrics: Record<string, number | undefined>) => Object.fromEntries(Object.entries(metrics).filter(([, v]) => v !== undefined));
+
 function isPinned(p: WeiboPost): boolean {
   return p.isTop === 1 || p.isTop === true || p.mblogtype === 2;
 }
@@ -96,6 +145,8 @@ interface Tally {
 export class WeiboCollector implements Collector {
   readonly platform = 'weibo' as const;
   #visitorCookie: string | undefined;
+  /** This round's posts with enough comments to read, by mid. */
+  #commentTargets = new Map<string, CommentTarget>();
 
   constructor(
     readonly source: WeiboSourceConfig,
@@ -104,6 +155,7 @@ export class WeiboCollector implements Collector {
 
   async run(ctx: RunContext): Promise<void> {
     const tally: Tally = { ok: 0, failed: 0 };
+    this.#commentTargets = new Map();
     for (const keyword of this.source.keywords) {
       if (ctx.full || ctx.signal.aborted) break;
       await this.#search(ctx, keyword, tally);
@@ -112,6 +164,8 @@ export class WeiboCollector implements Collector {
       if (ctx.full || ctx.signal.aborted) break;
       await this.#timeline(ctx, uid, tally);
     }
+    // After the posts: comments never take a round's budget from posts.
+    await this.#comments(ctx, tally);
     if (tally.ok === 0 && tally.failed > 0) {
       const last = tally.last;
       throw last instanceof CollectError
@@ -257,9 +311,20 @@ export class WeiboCollector implements Collector {
       const originalId = postId(original);
       if (originalId) parentId = documentIdForPost('weibo', originalId);
       // A deleted original has no user: the repost still links to it, nothing else is known.
-      if (this.source.include_retweeted && original.user && originalId && !ctx.isSeen(parentId!)) await this.#emitOne(ctx, original, undefined);
+      if (this.source.include_retweeted && original.user && originalId && (ctx.isSeen(parentId!) || (await this.#emitOne(ctx, original, undefined)))) {
+        this.#noteCommentTarget(original);
+      }
     }
-    return this.#emitOne(ctx, post, parentId);
+    const ok = await this.#emitOne(ctx, post, parentId);
+    if (ok) this.#noteCommentTarget(post);
+    return ok;
+  }
+
+  #noteCommentTarget(post: WeiboPost): void {
+    const { comments } = this.source;
+    const count = parseCount(post.comments_count) ?? 0;
+    const mid = postId(post);
+    if (comments.enabled && count >= comments.min_post_comments) this.#commentTargets.set(mid, { mid, docId: documentIdForPost('weibo', mid), comments: count });
   }
 
   async #emitOne(ctx: RunContext, post: WeiboPost, parentId: string | undefined): Promise<boolean> {
@@ -286,14 +351,6 @@ export class WeiboCollector implements Collector {
       }
     }
     const text = weiboText(html);
-    const user = post.user ?? undefined;
-    const metrics = {
-      reposts: parseCount(post.reposts_count),
-      comments: parseCount(post.comments_count),
-      likes: parseCount(post.attitudes_count),
-      author_followers: parseCount(user?.followers_count),
-    };
-    const tier = this.source.author_tier ?? (user ? (user.verified ? 'verified' : 'ordinary') : undefined);
     await ctx.emit({
       id: docId,
       platform: 'weibo',
@@ -301,16 +358,102 @@ export class WeiboCollector implements Collector {
       url,
       title: titleFromText(text),
       text,
-      ...(user?.screen_name ? { author: user.screen_name.slice(0, 200) } : {}),
       published_at: published,
       fetched_at: formatIsoInZone(ctx.now, ctx.timeZone),
-      metrics: Object.fromEntries(Object.entries(metrics).filter(([, v]) => v !== undefined)),
-      ...(user && typeof user.verified === 'boolean' ? { author_verified: user.verified } : {}),
-      ...(tier ? { author_tier: tier } : {}),
+      metrics: definedOnly({
+        reposts: parseCount(post.reposts_count),
+        comments: parseCount(post.comments_count),
+        likes: parseCount(post.attitudes_count),
+        author_followers: parseCount(post.user?.followers_count),
+      }),
+      ...authorFields(post.user, this.source.author_tier),
       ...(parentId ? { parent_id: parentId } : {}),
       lang: this.source.lang,
     });
     return true;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Comments
+
+  /**
+   * Reads the hottest comments of this round's posts that have gained comments since they were
+   * last read, within the per-post and per-round limits. The cursor (post → comment count when
+   * read) moves only with the round, and the seen-set drops comments already emitted, so a restart
+   * re-emits none.
+   */
+  async #comments(ctx: RunContext, tally: Tally): Promise<void> {
+    const limits = this.source.comments;
+    if (!limits.enabled || this.#commentTargets.size === 0) return;
+    const parsed = CommentsCursor.safeParse(safeJson(ctx.cursor(COMMENTS_CURSOR)));
+    const read = new Map(parsed.success ? parsed.data : []);
+    let budget = limits.per_round;
+    for (const target of this.#commentTargets.values()) {
+      if (budget <= 0 || ctx.full || ctx.signal.aborted) break;
+      if ((read.get(target.mid) ?? -1) >= target.comments) continue;
+      const { emitted, finished } = await this.#postComments(ctx, target, Math.min(limits.per_post, budget), tally);
+      budget -= emitted;
+      if (finished) {
+        read.delete(target.mid);
+        read.set(target.mid, target.comments);
+      }
+    }
+    const kept = [...read].slice(-COMMENT_CURSOR_POSTS);
+    ctx.setCursor(COMMENTS_CURSOR, JSON.stringify(kept));
+  }
+
+  /** One post's comments, page by page (max_id); `finished` unless a page failed or the round ran out. */
+  async #postComments(ctx: RunContext, target: CommentTarget, limit: number, tally: Tally): Promise<{ emitted: number; finished: boolean }> {
+    const base = `${this.source.api_base.replace(/\/$/, '')}/comments/hotflow?id=${target.mid}&mid=${target.mid}`;
+    let maxId: string | undefined;
+    let maxIdType = 0;
+    let emitted = 0;
+    for (let page = 1; page <= this.source.comments.pages_per_post; page++) {
+      if (ctx.full || ctx.signal.aborted) return { emitted, finished: false };
+      const answer = await this.#api(ctx, `${base}${maxId ? `&max_id=${maxId}` : ''}&max_id_type=${maxIdType}`, tally);
+      if (!answer) return { emitted, finished: false };
+      if (answer.ok === 0) break; // 快来发表你的评论吧: no comments (any more)
+      const comments = Array.isArray(answer.data?.data) ? answer.data.data : [];
+      for (const comment of comments) {
+        if (emitted >= limit) return { emitted, finished: true };
+        if (await this.#emitComment(ctx, target, comment)) emitted++;
+      }
+      const next = answer.data?.max_id;
+      if (comments.length === 0 || next === undefined || String(next) === '0') break;
+      maxId = String(next);
+      maxIdType = Number(answer.data?.max_id_type) || 0;
+    }
+    return { emitted, finished: true };
+  }
+
+  /** True when the comment was emitted (not already seen, not malformed). */
+  async #emitComment(ctx: RunContext, target: CommentTarget, comment: WeiboComment): Promise<boolean> {
+    const cid = String(comment.idstr ?? comment.mid ?? comment.id ?? '');
+    const url = `https://m.weibo.cn/detail/${target.mid}?cid=${cid}`;
+    if (!/^\d+$/.test(cid)) {
+      ctx.pageFailed(url, new CollectError('SB_COLLECT_MALFORMED', 'comment without a numeric id', { url }));
+      return false;
+    }
+    const published = parseChineseTime(comment.created_at, ctx);
+    if (!published) {
+      ctx.pageFailed(url, new CollectError('SB_COLLECT_MALFORMED', `unreadable comment created_at "${comment.created_at ?? ''}"`, { url }));
+      return false;
+    }
+    const text = weiboText(comment.text ?? '');
+    return ctx.emit({
+      id: documentIdForComment('weibo', cid),
+      platform: 'weibo',
+      source: this.source.name,
+      url,
+      title: titleFromText(text),
+      text,
+      published_at: published,
+      fetched_at: formatIsoInZone(ctx.now, ctx.timeZone),
+      metrics: definedOnly({ likes: parseCount(comment.like_count), comments: parseCount(comment.total_number), author_followers: parseCount(comment.user?.followers_count) }),
+      ...authorFields(comment.user, this.source.author_tier),
+      parent_id: target.docId,
+      lang: this.source.lang,
+    });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -419,6 +562,15 @@ function jsonp(text: string): unknown {
   if (!m) return undefined;
   try {
     return JSON.parse(m[1]!);
+  } catch {
+    return undefined;
+  }
+}
+
+function safeJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
   } catch {
     return undefined;
   }

@@ -127,6 +127,28 @@ describe('per-host limits', () => {
     expect(Date.now() - t1).toBeLessThan(200);
   });
 
+  it('does not let a newcomer start beside a waiter it has just woken (unpaced host)', async () => {
+    const limiter = new HostLimiter(1, 0);
+    let active = 0;
+    let peak = 0;
+    const task = async () => {
+      const release = await limiter.acquire('h');
+      active++;
+      peak = Math.max(peak, active);
+      await new Promise((r) => setTimeout(r, 5));
+      active--;
+      release();
+    };
+    const first = await limiter.acquire('h');
+    const waiter = task();
+    // Past the pace, the host's record is the kind that gets dropped once idle.
+    await new Promise((r) => setTimeout(r, 5));
+    first();
+    // Arrives in the tick between the release and the woken waiter taking its slot.
+    await Promise.all([waiter, task(), task()]);
+    expect(peak).toBe(1);
+  });
+
   it('lets a waiting request go when its caller aborts', async () => {
     const limiter = new HostLimiter(1, 0);
     const release = await limiter.acquire('h');

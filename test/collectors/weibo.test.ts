@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { documentIdForPost } from '../../collectors/document';
+import { documentIdForComment, documentIdForPost } from '../../collectors/document';
 import { postsOf, weiboText } from '../../collectors/sources/weibo';
 import { Document } from '../../core/records';
 import { fixture } from '../fixtures/collectors/server';
@@ -138,5 +139,112 @@ describe('Weibo mobile API', () => {
     await h.collection.stop();
     expect(report).toMatchObject({ failed: true, blocked: false, documents: 0, pageFailures: 1, error: { code: 'SB_COLLECT_MALFORMED' } });
     expect(h.documents).toHaveLength(0);
+  });
+});
+
+describe('Weibo comments (comments/hotflow)', () => {
+  const NINGBO = documentIdForPost('weibo', '4456000000000001');
+  const withComments = (comments: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+    weibo({ keywords: ['央视新闻'], comments: { enabled: true, min_post_comments: 1, ...comments }, ...extra });
+  const hotflow = () => fixtures().requests.filter((r) => r.startsWith('/comments/hotflow'));
+  const commentsOf = (docs: Document[]) => docs.filter((d) => d.parent_id === NINGBO && d.url.includes('?cid='));
+
+  it('are off unless a source turns them on', async () => {
+    const h = harness(collectorConfig([weibo({ keywords: ['央视新闻'] })]), { now });
+    await h.collection.runOnce();
+    await h.collection.stop();
+    expect(hotflow()).toHaveLength(0);
+  });
+
+  it('become documents linked to their post, paged by max_id, HTML read as text', async () => {
+    const h = harness(collectorConfig([withComments()]), { now });
+    const [report] = await h.collection.runOnce();
+    await h.collection.stop();
+    expect(report).toMatchObject({ failed: false, pageFailures: 0 });
+    for (const d of h.documents) expect(Document.safeParse(d).success).toBe(true);
+    const comments = commentsOf(h.documents);
+    // Two pages of the 宁波 post (5 + 3); the reply preview inside the first comment is not a comment of the post.
+    expect(comments).toHaveLength(8);
+    expect(hotflow()).toContain('/comments/hotflow?id=4456000000000001&mid=4456000000000001&max_id=139285869587123&max_id_type=0');
+    expect(comments[0]).toMatchObject({
+      id: documentIdForComment('weibo', '4456010100000001'),
+      platform: 'weibo',
+      source: '微博·央视新闻',
+      url: 'https://m.weibo.cn/detail/4456000000000001?cid=4456010100000001',
+      text: '国家必须面对和值得重视的问题！！',
+      author: '不再沉默的大多数',
+      author_tier: 'ordinary',
+      published_at: '2020-01-01T10:05:12+08:00',
+      metrics: { likes: 1284, comments: 31, author_followers: 1520 },
+    });
+    const byId = Object.fromEntries(comments.map((c) => [c.id, c]));
+    expect(byId[documentIdForComment('weibo', '4456010100000002')]!.metrics?.author_followers).toBe(12_000);
+    expect(byId[documentIdForComment('weibo', '4456010100000003')]).toMatchObject({ author_verified: true, author_tier: 'verified' });
+    expect(byId[documentIdForComment('weibo', '4456010100000004')]!.text).toBe('人间悲剧 可怜啊[蜡烛]');
+    expect(byId[documentIdForComment('weibo', '4456010100000005')]!.text).toMatch(/^@宁波热线网友 这个不是谣言/);
+    // Every post with comments was asked once; the others answered "快来发表你的评论吧" (ok: 0).
+    expect(new Set(hotflow().map((r) => new URL(r, 'http://x').searchParams.get('mid')))).toEqual(new Set(['4456240512345678', '4456292411234567', '4456000000000001', '4456100000000004']));
+  });
+
+  it('keep to the per-post and per-round limits', async () => {
+    const perPost = harness(collectorConfig([withComments({ per_post: 3 })]), { now });
+    await perPost.collection.runOnce();
+    await perPost.collection.stop();
+    expect(commentsOf(perPost.documents)).toHaveLength(3);
+    expect(hotflow().filter((r) => r.includes('max_id=139285869587123'))).toHaveLength(0);
+
+    fixtures().reset();
+    const perRound = harness(collectorConfig([withComments({ per_round: 6 })]), { now });
+    await perRound.collection.runOnce();
+    await perRound.collection.stop();
+    expect(commentsOf(perRound.documents)).toHaveLength(6);
+  });
+
+  it('survive a restart: none re-emitted, a post read again only when its count grew, then only the new ones', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'shaobing-weibo-comments-'));
+    const config = collectorConfig([withComments({ per_post: 3 })], {}, dataDir);
+    const first = harness(config, { now, persistState: true });
+    await first.collection.runOnce();
+    await first.collection.stop();
+    const firstIds = commentsOf(first.documents).map((d) => d.id);
+    expect(firstIds).toHaveLength(3);
+
+    fixtures().reset();
+    const second = harness(config, { now, persistState: true });
+    await second.collection.runOnce();
+    await second.collection.stop();
+    expect(second.documents).toHaveLength(0);
+    expect(hotflow().filter((r) => r.includes('mid=4456000000000001'))).toHaveLength(0);
+
+    // The post gained a comment: read again; the three already emitted are skipped, the next three come out.
+    fixtures().reset();
+    fixtures().override('/api/container/getIndex', (_q, res, url) => {
+      const page = url.searchParams.get('page') === '1' ? fixture('weibo/search-1.json').replace('"comments_count": 311', '"comments_count": 312') : fixture('weibo/search-empty.json');
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(page);
+    });
+    const third = harness(config, { now, persistState: true });
+    await third.collection.runOnce();
+    await third.collection.stop();
+    const thirdIds = commentsOf(third.documents).map((d) => d.id);
+    expect(thirdIds).toHaveLength(3);
+    expect(thirdIds.filter((id) => firstIds.includes(id))).toEqual([]);
+    expect(hotflow().filter((r) => r.includes('max_id=139285869587123'))).toHaveLength(1);
+  });
+
+  it.each([
+    ['HTTP 432', (res: ServerResponse): void => void res.writeHead(432).end(), /HTTP 432/],
+    ['ok: -100', (res: ServerResponse): void => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":-100,"url":"https://passport.weibo.cn/signin/welcome"}'), /ok: -100/],
+  ] as const)('a block on comments (%s) stops the round and is reported; the posts read before still come out', async (_name, answer, message) => {
+    fixtures().override('/comments/hotflow', (_q, res) => answer(res));
+    const h = harness(collectorConfig([withComments()]), { now });
+    const [report] = await h.collection.runOnce();
+    await h.collection.stop();
+    expect(report).toMatchObject({ failed: true, blocked: true, error: { code: 'SB_COLLECT_BLOCKED' } });
+    expect(report!.error!.message).toMatch(message);
+    expect(hotflow()).toHaveLength(1);
+    expect(h.documents.length).toBeGreaterThan(0);
+    expect(commentsOf(h.documents)).toHaveLength(0);
+    expect(h.notices[0]).toMatchObject({ kind: 'source_blocked', source: '微博·央视新闻' });
   });
 });
