@@ -138,7 +138,7 @@ export function foldAlert(
     };
   }
   // A closed incident stays quiet at its level until it reopens; then one event says both.
-  if (decision.level < existing.level && next.status !== 'closed') {
+  if (decision.level < levelToBeat(existing) && next.status !== 'closed') {
     next = {
       ...next,
       level: decision.level,
@@ -150,6 +150,20 @@ export function foldAlert(
   }
   if (reopening) next = withEvent(next, 'reopened', lastAt);
   return sameRecord(existing, next) ? undefined : next;
+}
+
+/**
+ * The level a new decision must beat to raise the alert. Normally its current level; but when the
+ * level was last set by hand (with a reason), a person has judged it: the pipeline lowers nothing
+ * anyway, and raises a lowered level again only when its own decision rises above what it had
+ * decided before the change, i.e. when the story got worse.
+ */
+function levelToBeat(alert: Alert): Level {
+  const setters = alert.history.filter((h) => h.to_level !== undefined);
+  const last = setters.at(-1);
+  if (!last || last.by === 'system' || last.action !== 'level_changed') return alert.level;
+  const automatic = setters.findLast((h) => h.by === 'system');
+  return Math.min(alert.level, automatic?.to_level ?? alert.level) as Level;
 }
 
 function entry(action: AlertHistoryEntry['action'], at: string, extra: Partial<AlertHistoryEntry>): AlertHistoryEntry {

@@ -12,6 +12,8 @@ import { registerDemoCommand } from './demo';
 import { registerDutyCommands } from '../notify/cli';
 import { registerRulesCommands } from '../rules/cli';
 import { registerEvalCommands } from '../rules/sentiment/cli';
+import { registerBriefingCommand } from '../console/briefing-cli';
+import { registerUserCommands } from '../console/users-cli';
 
 /** sysexits' EX_CONFIG: the systemd unit does not restart on it, since a restart cannot fix a bad file. */
 export const EXIT_CONFIG = 78;
@@ -69,6 +71,8 @@ export function buildProgram(): Command {
   registerRulesCommands(program);
   registerEvalCommands(program);
   registerDutyCommands(program);
+  registerBriefingCommand(program);
+  registerUserCommands(program);
   return program;
 }
 

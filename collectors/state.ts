@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { silentLogger, type Logger } from '../core/logger';
+import { writeFileAtomic } from '../core/atomic-write';
 
 /**
  * What a source remembers between rounds and across restarts: cursors (the newest post time reached
@@ -163,20 +164,7 @@ export class StateStore {
   save(state: SourceState): void {
     if (!this.dir || !state.dirty) return;
     const file = this.fileOf(state.source);
-    const tmp = `${file}.${process.pid}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, JSON.stringify(state.toJSON()));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      renameSync(tmp, file);
-    } catch (err) {
-      rmSync(tmp, { force: true });
-      throw err;
-    }
+    writeFileAtomic(file, JSON.stringify(state.toJSON()));
     state.clean();
   }
 

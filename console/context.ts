@@ -39,6 +39,8 @@ declare module 'fastify' {
 
 /** Paths the console keeps its own state in, resolved from `console:` and `data_dir`. */
 export interface ConsolePaths {
+  /** `<data_dir>/console`: the session key and CLI audit entries waiting for the store. */
+  stateDir: string;
   usersFile: string;
   rulesHistoryDir: string;
   briefingsDir: string;

@@ -25,6 +25,8 @@ const TopicsSchema = z.strictObject({
   alert_events: TopicSchema.prefault({ name: 'shaobing.alert-events', partitions: 3 }),
   /** Messages no stage could process, with the reason. */
   dead_letters: TopicSchema.prefault({ name: 'shaobing.dead-letters', partitions: 1 }),
+  /** Operator notices (a source failing, blocked, recovered) from the collectors to the notifier, keyed by source. */
+  operator_notices: TopicSchema.prefault({ name: 'shaobing.operator-notices', partitions: 1 }),
 });
 
 const KafkaSchema = z.strictObject({
@@ -70,6 +72,11 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8720),
+      /**
+       * Reverse proxies (addresses or CIDRs) in front of the daemon whose X-Forwarded-For is believed,
+       * so sign-in limits and the audit log see the client's address rather than the proxy's.
+       */
+      trust_proxy: z.array(z.string().min(1)).default([]),
     })
     .prefault({}),
   bus: z

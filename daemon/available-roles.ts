@@ -1,4 +1,5 @@
 import { collectorRoleFactory } from '../collectors/role';
+import { consoleRoleFactory } from '../console/role';
 import { notifierRoleFactory } from '../notify/role';
 import { createPipelineRole } from '../pipeline/role';
 import type { RoleFactory, RoleName } from './roles';
@@ -8,4 +9,5 @@ export const ROLE_FACTORIES: Partial<Record<RoleName, RoleFactory>> = {
   collector: collectorRoleFactory,
   pipeline: createPipelineRole,
   notifier: notifierRoleFactory,
+  console: consoleRoleFactory,
 };

@@ -48,7 +48,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const backends = { bus: false, store: false };
   const abort = new AbortController();
   let url: string | undefined;
-  const server: FastifyInstance = createHttpServer({ metrics, readiness: () => readiness(), log });
+  const server: FastifyInstance = createHttpServer({ metrics, readiness: () => readiness(), log, trustProxy: config.http.trust_proxy });
 
   const readiness = async (): Promise<HealthReport> => {
     const checks: HealthReport['checks'] = {

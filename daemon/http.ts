@@ -8,6 +8,8 @@ export interface HealthReport {
 }
 
 export interface HttpServerOptions {
+  /** Proxies whose X-Forwarded-For is believed (fastify's trustProxy). */
+  trustProxy?: string[];
   metrics: Registry;
   /** Evaluated per /readyz request. */
   readiness: () => Promise<HealthReport>;
@@ -20,7 +22,10 @@ export interface HttpServerOptions {
  */
 export function createHttpServer(options: Omit<HttpServerOptions, 'host' | 'port'>): FastifyInstance {
   // Request lines are info-level; probes every few seconds would drown the log, so only warnings pass.
-  const server: FastifyInstance = Fastify({ loggerInstance: options.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger });
+  const server: FastifyInstance = Fastify({
+    ...(options.trustProxy?.length ? { trustProxy: options.trustProxy } : {}),
+    loggerInstance: options.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+  });
   server.get('/healthz', async () => ({ status: 'ok' }));
   server.get('/readyz', async (_request, reply) => {
     const report = await options.readiness();

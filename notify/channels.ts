@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import { ShaobingError } from '../core/errors';
 import type { ChannelsConfig, EmailConfig, RobotConfig, SmsProviderConfig, VoiceConfig, WebhookConfig } from './config';
 import { LEVEL_NAMES, maskRecipient, type Message } from './messages';
@@ -337,8 +337,9 @@ function robotSender(dialect: RobotDialect, config: RobotConfig, now: () => numb
 
 // ---------------------------------------------------------------- email
 
-function emailSender(config: EmailConfig): Sender {
-  const transport = nodemailer.createTransport({
+/** The SMTP transport of `notify.channels.email`, shared by the duty sender and the console's briefing mail. */
+export function createMailTransport(config: EmailConfig): Transporter {
+  return nodemailer.createTransport({
     host: config.host,
     port: config.port,
     secure: config.secure,
@@ -347,6 +348,17 @@ function emailSender(config: EmailConfig): Sender {
     greetingTimeout: config.timeout_ms,
     socketTimeout: config.timeout_ms,
   });
+}
+
+/** What an SMTP failure means: 5xx replies are permanent (mailbox unknown, refused); anything else may pass later. */
+export function mailError(err: unknown): ShaobingError {
+  const e = err as Error & { responseCode?: number; code?: string };
+  const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500;
+  return new ShaobingError(permanent ? 'SB_NOTIFY_REJECTED' : 'SB_NOTIFY_SEND_FAILED', `email: ${e.code ?? ''} ${e.message}`.trim().slice(0, 300), { cause: err });
+}
+
+function emailSender(config: EmailConfig): Sender {
+  const transport = createMailTransport(config);
   return {
     channel: 'email',
     name: 'email',
@@ -362,10 +374,7 @@ function emailSender(config: EmailConfig): Sender {
           text: message.text,
         });
       } catch (err) {
-        const e = err as Error & { responseCode?: number; code?: string };
-        // 5xx SMTP replies are permanent (mailbox unknown, refused); anything else may pass later.
-        const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500;
-        throw new ShaobingError(permanent ? 'SB_NOTIFY_REJECTED' : 'SB_NOTIFY_SEND_FAILED', `email: ${e.code ?? ''} ${e.message}`.trim().slice(0, 300), { cause: err });
+        throw mailError(err);
       }
     },
     close: () => transport.close(),

@@ -7,8 +7,10 @@ import { formatIssue } from '../core/yaml-file';
 import { DEFAULT_LEVEL_POLICY, type LevelPolicy } from './level';
 import { compileTopics } from './matcher';
 import { createSentimentAnalyzer, type SentimentAnalyzer } from './sentiment';
-import { createRuleStage, type TopicResult } from './stage';
+import type { TopicResult } from './stage';
+import { createTokenizer } from './tokenizer';
 import { loadTopicFiles } from './topics';
+import { createRuleTrial, type RuleTrialOptions, TrialDocument } from './trial';
 
 /**
  * `shaobing rules lint` and `shaobing rules test`. Other tools parse their output, so it is fixed:
@@ -23,7 +25,10 @@ export interface RulesCommandOptions {
   stderr?: (text: string) => void;
   /** Receives each command's exit code; default sets process.exitCode. */
   setExitCode?: (code: number) => void;
-  /** Makes the sentiment analyzer for `rules test`, only when that command runs (the model takes time to load); default the shipped model. */
+  /**
+   * Makes the sentiment analyzer for `rules test`, only when that command runs (the model takes time
+   * to load). Default: the shipped model reading a jieba tokenizer's tokens, as the pipeline.
+   */
   sentiment?: () => SentimentAnalyzer;
   /** Default DEFAULT_LEVEL_POLICY. */
   levelPolicy?: LevelPolicy;
@@ -40,6 +45,7 @@ export function registerRulesCommands(program: Command, options: RulesCommandOpt
     stderr: options.stderr ?? ((text) => process.stderr.write(text)),
   };
   const setExitCode = options.setExitCode ?? ((code) => (process.exitCode = code));
+  const makeSentiment = options.sentiment;
   const rules = program.command('rules').description('check topic (专题) rule files and try them on documents');
 
   rules
@@ -75,7 +81,7 @@ document is reported on stderr with its line number and skipped; the exit code i
         await testTopics(
           file,
           flags.input,
-          { json: flags.json === true, sentiment: options.sentiment ?? (() => createSentimentAnalyzer()), levelPolicy: options.levelPolicy },
+          { json: flags.json === true, engine: makeSentiment ? () => ({ sentiment: makeSentiment() }) : pipelineEngine, levelPolicy: options.levelPolicy },
           io,
         ),
       ),
@@ -94,29 +100,22 @@ export function lintTopics(file: string, io: CommandIo): number {
   return 1;
 }
 
-const Count = z.number().int().min(0);
-
 /** One input line of `rules test`; unknown keys are dropped, not refused. */
-const TestDocument = z.object({
+const TestDocument = TrialDocument.extend({
   id: z.union([z.string().min(1), z.number()]),
-  title: z.string().default(''),
-  text: z.string(),
-  source: z.string().optional(),
   published_at: z.string().optional(),
-  author_tier: AuthorTier.optional(),
-  metrics: z
-    .object({
-      reposts: Count.optional(),
-      comments: Count.optional(),
-      cluster_size: Count.optional(),
-      growth_per_hour: z.number().min(0).optional(),
-    })
-    .optional(),
 });
+
+/** The tokenizer and sentiment analyzer as the pipeline makes them. */
+function pipelineEngine(): Omit<RuleTrialOptions, 'levelPolicy'> {
+  const tokenizer = createTokenizer();
+  return { tokenizer, sentiment: createSentimentAnalyzer({ tokenizer }) };
+}
 
 export interface TestOptions {
   json: boolean;
-  sentiment: () => SentimentAnalyzer;
+  /** Made only once the topics are valid (the model takes time to load). */
+  engine: () => Omit<RuleTrialOptions, 'levelPolicy'>;
   levelPolicy?: LevelPolicy;
 }
 
@@ -128,7 +127,7 @@ export async function testTopics(file: string, input: string, options: TestOptio
     return 1;
   }
   const matcher = compileTopics(loaded.topics);
-  const stage = createRuleStage({ sentiment: options.sentiment(), levelPolicy: options.levelPolicy ?? DEFAULT_LEVEL_POLICY });
+  const trial = createRuleTrial({ ...options.engine(), levelPolicy: options.levelPolicy ?? DEFAULT_LEVEL_POLICY });
   let failed = false;
   let lineNo = 0;
   const lines = createInterface({ input: createReadStream(input, 'utf8'), crlfDelay: Infinity });
@@ -142,8 +141,7 @@ export async function testTopics(file: string, input: string, options: TestOptio
         failed = true;
         continue;
       }
-      const { metrics } = doc.value;
-      const results = stage.analyze(matcher, doc.value, { clusterSize: metrics?.cluster_size, growthPerHour: metrics?.growth_per_hour }).topics;
+      const results = trial.run(matcher, doc.value).topics;
       io.stdout(options.json ? `${JSON.stringify({ id: doc.value.id, matches: results.map(toJson) })}\n` : report(doc.value.id, results));
     }
   } catch (err) {

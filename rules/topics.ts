@@ -84,26 +84,44 @@ const TOPIC_FILE = /\.ya?ml$/i;
  * ids must be unique across all the files.
  */
 export function loadTopicFiles(paths: readonly string[]): LoadedTopics {
+  const unreadable: FileIssue[] = [];
+  const sources: TopicSource[] = [];
+  for (const file of expandTopicPaths(paths)) {
+    if (typeof file !== 'string') {
+      unreadable.push(file);
+      continue;
+    }
+    try {
+      sources.push({ file, text: readFileSync(file, 'utf8') });
+    } catch (err) {
+      unreadable.push({ file, line: 1, col: 1, path: [], message: `cannot read: ${(err as Error).message}` });
+    }
+  }
+  const checked = checkTopicSources(sources);
+  if (unreadable.length === 0) return checked;
+  return { ok: false, issues: [...unreadable, ...(checked.ok ? [] : checked.issues)] };
+}
+
+/** A topic file's text, read from disk or not saved yet. */
+export interface TopicSource {
+  file: string;
+  text: string;
+}
+
+/**
+ * What loadTopicFiles does once the files are read, for texts that need not be on disk (an edit
+ * being typed in the console). A topic id defined twice is reported at its later definition, so a
+ * caller checking one file against the others puts that file last. `parse` lets such a caller
+ * remember the files that did not change (parsing takes about a millisecond per topic).
+ */
+export function checkTopicSources(sources: readonly TopicSource[], parse: typeof parseTopicFile = parseTopicFile): LoadedTopics {
   const issues: FileIssue[] = [];
-  const files: string[] = [];
   const topics: LoadedTopic[] = [];
   const firstSeen = new Map<string, { locator: Locator; index: number }>();
   const hash = createHash('sha256');
-  for (const file of expandPaths(paths)) {
-    if (typeof file !== 'string') {
-      issues.push(file);
-      continue;
-    }
-    files.push(file);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      issues.push({ file, line: 1, col: 1, path: [], message: `cannot read: ${(err as Error).message}` });
-      continue;
-    }
+  for (const { file, text } of sources) {
     hash.update(file).update('\0').update(text).update('\0');
-    const parsed = parseTopicFile(text, file);
+    const parsed = parse(text, file);
     if (!parsed.ok) {
       issues.push(...parsed.issues);
       continue;
@@ -120,7 +138,12 @@ export function loadTopicFiles(paths: readonly string[]): LoadedTopics {
     });
   }
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, topics, files, digest: hash.digest('hex') };
+  return { ok: true, topics, files: sources.map((s) => s.file), digest: hash.digest('hex') };
+}
+
+/** The keywords the tokenizer should never cut in two: every topic's region, subject and event words. */
+export function topicKeywords(topics: readonly Topic[]): string[] {
+  return [...new Set(topics.flatMap((t) => [...(t.region ?? []), ...(t.subject ?? []), ...(t.event ?? [])]))];
 }
 
 /**
@@ -182,7 +205,7 @@ export function checkTopic(topic: Topic): TopicProblem[] {
 }
 
 /** Files in order, with a directory's topic files in name order, or an issue for an empty directory. */
-function expandPaths(paths: readonly string[]): Array<string | FileIssue> {
+export function expandTopicPaths(paths: readonly string[]): Array<string | FileIssue> {
   return paths.flatMap((path): Array<string | FileIssue> => {
     let isDirectory = false;
     try {

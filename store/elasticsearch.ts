@@ -4,8 +4,8 @@ import type { ElasticsearchConfig } from '../core/config';
 import { ShaobingError } from '../core/errors';
 import { DEFAULT_TIME_ZONE } from '../core/time';
 import { silentLogger, type Logger } from '../core/logger';
-import { Delivery, type Alert, type IndexedDocument } from '../core/records';
-import { alertFilters, alertSort, deliveryFilters, deliverySort, documentFilters, documentSort, type Filter, type SortKey } from './query';
+import { AuditEntry, Delivery, type Alert, type IndexedDocument } from '../core/records';
+import { alertFilters, alertSort, auditFilters, auditSort, deliveryFilters, deliverySort, documentFilters, documentSort, type Filter, type SortKey } from './query';
 import {
   pageSize,
   screenDocuments,
@@ -44,6 +44,8 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
     documents: `${config.index_prefix}-documents`,
     alerts: `${config.index_prefix}-alerts`,
     deliveries: `${config.index_prefix}-deliveries`,
+    leases: `${config.index_prefix}-leases`,
+    audit: `${config.index_prefix}-audit`,
   };
   let closed: Promise<void> | undefined;
 
@@ -69,25 +71,28 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
       }),
     );
 
-  const aggregate = async (target: string, filters: Filter[], aggregation: Aggregation<string>): Promise<Bucket[]> => {
+  const aggregate = async (target: string, filters: Filter[], aggregation: Aggregation<string, string, string>): Promise<Bucket[]> => {
+    const sum = 'terms' in aggregation ? undefined : aggregation.sum;
     const agg: estypes.AggregationsAggregationContainer =
       'terms' in aggregation
         ? { terms: { field: aggregation.terms, size: aggregation.size ?? 10 } }
         : {
             date_histogram: {
-              field: target === index.documents ? 'published_at' : 'last_seen_at',
+              field: aggregation.field ?? (target === index.documents ? 'published_at' : 'last_seen_at'),
               calendar_interval: aggregation.date_histogram,
               time_zone: aggregation.time_zone ?? DEFAULT_TIME_ZONE,
               min_doc_count: 1,
             },
+            ...(sum ? { aggs: { s: { sum: { field: `metrics.${sum}` } } } } : {}),
           };
     const response = await call(`aggregate ${target}`, () =>
       client.search({ index: target, query: toQuery(filters), size: 0, aggs: { a: agg } }),
     );
-    const buckets = (response.aggregations?.a as { buckets: Array<{ key: string | number; doc_count: number }> }).buckets;
+    const buckets = (response.aggregations?.a as { buckets: Array<{ key: string | number; doc_count: number; s?: { value: number | null } }> }).buckets;
     return buckets.map((b) => ({
       key: 'terms' in aggregation ? String(b.key) : new Date(b.key as number).toISOString(),
       count: b.doc_count,
+      ...(sum ? { sum: b.s?.value ?? 0 } : {}),
     }));
   };
 
@@ -106,6 +111,8 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
           [index.documents, DOCUMENT_MAPPINGS],
           [index.alerts, ALERT_MAPPINGS],
           [index.deliveries, DELIVERY_MAPPINGS],
+          [index.leases, LEASE_MAPPINGS],
+          [index.audit, AUDIT_MAPPINGS],
         ] as const) {
           await client.indices.putIndexTemplate({
             name,
@@ -270,8 +277,62 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
       return { total: totalOf(response.hits.total), items: response.hits.hits.map((h) => h._source!) };
     },
 
+    async putAudit(entries) {
+      const invalid: BulkItemFailure[] = entries.flatMap((e) => {
+        const parsed = AuditEntry.safeParse(e);
+        return parsed.success ? [] : [{ id: String(e?.id), reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), retriable: false }];
+      });
+      if (invalid.length > 0) throw new StoreBulkError(invalid);
+      if (entries.length === 0) return;
+      // `create`: an entry never changes, so a retried write of the same id is dropped (409), not an error.
+      const response = await call('bulk index audit entries', () =>
+        client.bulk({ operations: entries.flatMap((e) => [{ create: { _index: index.audit, _id: e.id } }, e]) }),
+      );
+      const failures = response.items.flatMap((item) => {
+        const result = item.create;
+        if (!result?.error || result.status === 409) return [];
+        return [{ id: String(result._id), reason: `${result.error.type}: ${result.error.reason ?? ''}`, retriable: result.status === 429 || result.status >= 500 }];
+      });
+      if (failures.length > 0) throw new StoreBulkError(failures);
+    },
+
+    async searchAudit(query) {
+      const response = await search<AuditEntry>(index.audit, auditFilters(query), auditSort(), query.size, query.offset);
+      return { total: totalOf(response.hits.total), items: response.hits.hits.map((h) => h._source!) };
+    },
+
+    async acquireLease(name, owner, ttlMs, options = {}) {
+      const now = Date.now();
+      const lease: Lease = { owner, until: new Date(now + ttlMs).toISOString() };
+      // A get is real-time, and the conditional write below makes the take atomic.
+      const current = await call('get lease', () => client.get<Lease>({ index: index.leases, id: name }, { ignore: [404] }));
+      const held = current.found ? current._source : undefined;
+      if (options.renew ? !held || held.owner !== owner || Date.parse(held.until) === 0 : held && held.owner !== owner && Date.parse(held.until) > now) return undefined;
+      try {
+        await call('take lease', () =>
+          held
+            ? client.index({ index: index.leases, id: name, if_seq_no: current._seq_no!, if_primary_term: current._primary_term!, document: lease })
+            : client.index({ index: index.leases, id: name, op_type: 'create', document: lease }),
+        );
+        return held ? { previousOwner: held.owner } : {};
+      } catch (err) {
+        if (isStatus(err, 409)) return undefined;
+        throw err;
+      }
+    },
+
+    async releaseLease(name, owner) {
+      const current = await call('get lease', () => client.get<Lease>({ index: index.leases, id: name }, { ignore: [404] }));
+      if (!current.found || current._source?.owner !== owner) return;
+      // Kept, expired, so that the next holder learns who held it last. 409: taken over since.
+      const freed: Lease = { owner, until: new Date(0).toISOString() };
+      await call('release lease', () =>
+        client.index({ index: index.leases, id: name, if_seq_no: current._seq_no!, if_primary_term: current._primary_term!, document: freed }, { ignore: [409] }),
+      );
+    },
+
     async refresh() {
-      await call('refresh', () => client.indices.refresh({ index: [index.documents, index.alerts, index.deliveries] }));
+      await call('refresh', () => client.indices.refresh({ index: [index.documents, index.alerts, index.deliveries, index.audit] }));
     },
 
     close() {
@@ -301,6 +362,8 @@ function toQuery(filters: Filter[]): estypes.QueryDslQueryContainer {
             return { terms: { [f.field]: [...f.values] } };
           case 'range':
             return { range: { [f.field]: { ...(f.range.from ? { gte: f.range.from } : {}), ...(f.range.to ? { lt: f.range.to } : {}) } } };
+          case 'number_range':
+            return { range: { [f.field]: { ...f.range } } };
           case 'tokens':
             return { match: { tokens: { query: f.values.join(' '), operator: 'and' } } };
           case 'exists':
@@ -402,7 +465,30 @@ const ALERT_MAPPINGS: estypes.MappingTypeMapping = {
   },
 };
 
+/** Who changed what: before/after are kept as given, never indexed (they are any shape). */
+const AUDIT_MAPPINGS: estypes.MappingTypeMapping = {
+  dynamic: false,
+  properties: {
+    id: keyword,
+    at: date,
+    user: keyword,
+    action: keyword,
+    target: keyword,
+    before: stored,
+    after: stored,
+    note: { type: 'text', index: false },
+    ip: keyword,
+  },
+};
+
 /** The notifier's delivery log: who was tried on which channel, with what result (recipients masked). */
+interface Lease {
+  owner: string;
+  until: string;
+}
+
+const LEASE_MAPPINGS: estypes.MappingTypeMapping = { dynamic: false, properties: { owner: keyword, until: date } };
+
 const DELIVERY_MAPPINGS: estypes.MappingTypeMapping = {
   dynamic: false,
   properties: {

@@ -2,9 +2,9 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { EmbeddedDatabase } from '../core/embedded-db';
 import { ShaobingError } from '../core/errors';
 import { DEFAULT_TIME_ZONE } from '../core/time';
-import { Delivery, type Alert, type IndexedDocument } from '../core/records';
-import { alertFilters, alertSort, deliveryFilters, deliverySort, documentFilters, documentSort, type Filter, type SortKey } from './query';
-import { pageSize, queryTokens, screenDocuments, StoreBulkError, type Aggregation, type Bucket, type Store, type Versioned } from './types';
+import { AuditEntry, Delivery, type Alert, type IndexedDocument } from '../core/records';
+import { alertFilters, alertSort, auditFilters, auditSort, deliveryFilters, deliverySort, documentFilters, documentSort, type Filter, type SortKey } from './query';
+import { DOCUMENT_SUM_FIELDS, pageSize, queryTokens, screenDocuments, StoreBulkError, type Aggregation, type Bucket, type Store, type Versioned } from './types';
 
 export interface EmbeddedStoreOptions {
   /** Opened by init(); released by close(). */
@@ -18,7 +18,7 @@ export interface EmbeddedStoreOptions {
  */
 
 interface TableSpec {
-  name: 'documents' | 'alerts' | 'deliveries';
+  name: 'documents' | 'alerts' | 'deliveries' | 'audit';
   /**
    * Searchable columns, taken from the record's field of the same name unless `derive` says
    * otherwise; array columns match a filter when any element does, as in Elasticsearch.
@@ -38,6 +38,8 @@ const DOCUMENTS: TableSpec = {
     level: { type: 'smallint' },
     cluster_id: { type: 'text' },
     author_tier: { type: 'text' },
+    /** `real`, like the engine's float field, so a bound such as 0.2 cuts the same on both. */
+    sentiment: { type: 'real' },
     fingerprint_bands: { type: 'text', array: true },
     tokens: { type: 'text', array: true, derive: (r) => tokenArray(r.tokens as string | undefined) },
   },
@@ -48,6 +50,7 @@ const ALERTS: TableSpec = {
   timeField: 'last_seen_at',
   columns: {
     last_seen_at: { type: 'timestamptz' },
+    opened_at: { type: 'timestamptz' },
     level: { type: 'smallint' },
     status: { type: 'text' },
     topic: { type: 'text' },
@@ -70,6 +73,18 @@ const DELIVERIES: TableSpec = {
     person: { type: 'text' },
     channel: { type: 'text' },
     status: { type: 'text' },
+  },
+};
+
+/** The audit log; `user` is a reserved word in SQL, hence the quoted column names below. */
+const AUDIT: TableSpec = {
+  name: 'audit',
+  timeField: 'at',
+  columns: {
+    at: { type: 'timestamptz' },
+    user: { type: 'text' },
+    action: { type: 'text' },
+    target: { type: 'text' },
   },
 };
 
@@ -103,7 +118,7 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
     return { total: count.rows[0]?.n ?? 0, rows: page.rows };
   };
 
-  const aggregate = async (spec: TableSpec, filters: Filter[], aggregation: Aggregation<string>): Promise<Bucket[]> => {
+  const aggregate = async (spec: TableSpec, filters: Filter[], aggregation: Aggregation<string, string, string>): Promise<Bucket[]> => {
     const where = toWhere(spec, filters);
     const pg = await db();
     if ('terms' in aggregation) {
@@ -117,13 +132,20 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
       );
       return rows;
     }
+    const field = aggregation.field ?? spec.timeField;
+    if (spec.columns[field]?.type !== 'timestamptz') throw new ShaobingError('SB_STORE_REJECTED', `cannot bucket ${spec.name} by ${field}`);
+    const { sum } = aggregation;
+    if (sum !== undefined && !(spec === DOCUMENTS && (DOCUMENT_SUM_FIELDS as readonly string[]).includes(sum))) {
+      throw new ShaobingError('SB_STORE_REJECTED', `cannot sum ${spec.name} by ${sum}`);
+    }
     const zone = `$${where.params.length + 1}`;
-    const { rows } = await pg.query<{ key: Date; count: number }>(
-      `SELECT date_trunc('${aggregation.date_histogram}', ${spec.timeField} AT TIME ZONE ${zone}) AT TIME ZONE ${zone} AS key, count(*)::int AS count
-       FROM ${spec.name} ${where.sql} GROUP BY 1 ORDER BY 1`,
+    const { rows } = await pg.query<{ key: Date; count: number; sum: number }>(
+      `SELECT date_trunc('${aggregation.date_histogram}', ${field} AT TIME ZONE ${zone}) AT TIME ZONE ${zone} AS key, count(*)::int AS count
+         ${sum ? `, coalesce(sum((body->'metrics'->>'${sum}')::bigint), 0)::float8 AS sum` : ''}
+       FROM ${spec.name} ${where.sql ? `${where.sql} AND` : 'WHERE'} ${field} IS NOT NULL GROUP BY 1 ORDER BY 1`,
       [...where.params, aggregation.time_zone ?? DEFAULT_TIME_ZONE],
     );
-    return rows.map((r) => ({ key: r.key.toISOString(), count: r.count }));
+    return rows.map((r) => ({ key: r.key.toISOString(), count: r.count, ...(sum ? { sum: r.sum } : {}) }));
   };
 
   const insertDocuments = async (docs: IndexedDocument[]) => {
@@ -150,11 +172,15 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
     init() {
       initialised ??= (async () => {
         database = await options.openDatabase();
-        const ddl = [DOCUMENTS, ALERTS, DELIVERIES].map((spec) => {
+        const existing = await database.db.query<{ table_name: string; column_name: string }>(
+          `SELECT table_name, column_name FROM information_schema.columns WHERE table_name IN ('documents', 'alerts', 'deliveries')`,
+        );
+        const had = new Set(existing.rows.map((r) => `${r.table_name}.${r.column_name}`));
+        const ddl = [DOCUMENTS, ALERTS, DELIVERIES, AUDIT].map((spec) => {
           const extra = spec === ALERTS ? ', version bigint NOT NULL' : '';
           // Columns are added one by one so that a data dir made by an older version gains the new ones.
           const columns = Object.entries(spec.columns).map(
-            ([name, c]) => `ALTER TABLE ${spec.name} ADD COLUMN IF NOT EXISTS ${name} ${c.type}${c.array ? '[]' : ''};`,
+            ([name, c]) => `ALTER TABLE ${spec.name} ADD COLUMN IF NOT EXISTS "${name}" ${c.type}${c.array ? '[]' : ''};`,
           );
           return `CREATE TABLE IF NOT EXISTS ${spec.name} (id text PRIMARY KEY${extra}, body jsonb NOT NULL);
             ${columns.join('\n')}
@@ -162,7 +188,19 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
             ${'tokens' in spec.columns ? `CREATE INDEX IF NOT EXISTS ${spec.name}_tokens ON ${spec.name} USING gin (tokens);` : ''}`;
         });
         ddl.push('CREATE INDEX IF NOT EXISTS documents_bands ON documents USING gin (fingerprint_bands);');
+        ddl.push('CREATE TABLE IF NOT EXISTS leases (name text PRIMARY KEY, owner text NOT NULL, until timestamptz NOT NULL);');
+        // Only one process opens a data dir, so a lease left here was held by one that died: free
+        // it at once rather than making a restart wait for it to expire.
+        ddl.push(`UPDATE leases SET until = 'epoch';`);
         await database.db.exec(ddl.join('\n'));
+        // A plain column new to an existing table is filled from the records already there, else they would never match its filters.
+        for (const spec of [DOCUMENTS, ALERTS, DELIVERIES]) {
+          if (!had.has(`${spec.name}.id`)) continue;
+          for (const [name, column] of Object.entries(spec.columns)) {
+            if (had.has(`${spec.name}.${name}`) || column.derive || column.array) continue;
+            await database.db.exec(`UPDATE ${spec.name} SET ${name} = (body->>'${name}')::${column.type}`);
+          }
+        }
       })();
       return initialised;
     },
@@ -299,6 +337,59 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
       return { total, items: rows.map((r) => r.body) };
     },
 
+    async putAudit(entries) {
+      const invalid = entries.flatMap((e) => {
+        const parsed = AuditEntry.safeParse(e);
+        return parsed.success ? [] : [{ id: String(e?.id), reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), retriable: false }];
+      });
+      if (invalid.length > 0) throw new StoreBulkError(invalid);
+      const columns = Object.keys(AUDIT.columns).map((c) => `"${c}"`);
+      const pg = await db();
+      await pg.transaction(async (tx) => {
+        for (const entry of new Map(entries.map((e) => [e.id, e])).values()) {
+          const values = rowValues(AUDIT, entry);
+          // An entry never changes: a second write of the same id is a retry and is dropped.
+          await tx.query(
+            `INSERT INTO audit (id, ${columns.join(', ')}, body) VALUES ($1, ${values.map((_, i) => `$${i + 2}`).join(', ')}, $${values.length + 2})
+             ON CONFLICT (id) DO NOTHING`,
+            [entry.id, ...values, JSON.stringify(entry)],
+          );
+        }
+      });
+    },
+
+    async searchAudit(query) {
+      const { total, rows } = await select<AuditEntry>(AUDIT, auditFilters(query), auditSort(), query.size, query.offset);
+      return { total, items: rows.map((r) => r.body) };
+    },
+
+    async acquireLease(name, owner, ttlMs, options = {}) {
+      const now = Date.now();
+      const until = new Date(now + ttlMs);
+      const pg = await db();
+      // A renewal never takes a freed lease: someone else may have held it meanwhile.
+      if (options.renew) {
+        const { rows } = await pg.query(`UPDATE leases SET until = $3 WHERE name = $1 AND owner = $2 AND until > 'epoch' RETURNING name`, [name, owner, until]);
+        return rows.length > 0 ? { previousOwner: owner } : undefined;
+      }
+      return pg.transaction(async (tx) => {
+        const before = await tx.query<{ owner: string }>('SELECT owner FROM leases WHERE name = $1 FOR UPDATE', [name]);
+        const { rows } = await tx.query(
+          `INSERT INTO leases (name, owner, until) VALUES ($1, $2, $3)
+           ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
+           WHERE leases.owner = excluded.owner OR leases.until <= $4 RETURNING name`,
+          [name, owner, until, new Date(now)],
+        );
+        const previous = before.rows[0]?.owner;
+        return rows.length === 0 ? undefined : previous === undefined ? {} : { previousOwner: previous };
+      });
+    },
+
+    async releaseLease(name, owner) {
+      // Kept, expired, so that the next holder learns who held it last.
+      await (await db()).query(`UPDATE leases SET until = 'epoch' WHERE name = $1 AND owner = $2`, [name, owner]);
+    },
+
     async refresh() {
       await db();
     },
@@ -326,12 +417,19 @@ function toWhere(spec: TableSpec, filters: Filter[]): { sql: string; params: unk
     switch (f.kind) {
       case 'terms': {
         const values = param(f.values.map(String));
-        return column.array ? `${f.field} && ${values}::text[]` : `${f.field}::text = ANY(${values}::text[])`;
+        return column.array ? `${f.field} && ${values}::text[]` : `"${f.field}"::text = ANY(${values}::text[])`;
       }
       case 'range':
         return [f.range.from ? `${f.field} >= ${param(f.range.from)}::timestamptz` : '', f.range.to ? `${f.field} < ${param(f.range.to)}::timestamptz` : '']
           .filter(Boolean)
           .join(' AND ');
+      case 'number_range': {
+        const bounds = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+        return (Object.keys(bounds) as Array<keyof typeof bounds>)
+          .filter((k) => f.range[k] !== undefined)
+          .map((k) => `${f.field} ${bounds[k]} ${param(f.range[k])}::real`)
+          .join(' AND ');
+      }
       case 'tokens':
         return `tokens @> ${param(tokenArray(f.values.join(' ')))}::text[]`;
       case 'exists':

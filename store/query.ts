@@ -1,4 +1,4 @@
-import { queryTokens, type AlertQuery, type DeliveryQuery, type DocumentQuery, type TimeRange } from './types';
+import { queryTokens, type AlertQuery, type AuditQuery, type DeliveryQuery, type DocumentQuery, type NumberRange, type TimeRange } from './types';
 
 /**
  * Both backends translate the same small query model, so a search means one thing whichever
@@ -9,6 +9,7 @@ import { queryTokens, type AlertQuery, type DeliveryQuery, type DocumentQuery, t
 export type Filter =
   | { kind: 'terms'; field: string; values: ReadonlyArray<string | number> }
   | { kind: 'range'; field: string; range: TimeRange }
+  | { kind: 'number_range'; field: string; range: NumberRange }
   | { kind: 'tokens'; field: 'tokens'; values: string[] }
   | { kind: 'exists'; field: string };
 
@@ -25,6 +26,10 @@ function range(field: string, r: TimeRange | undefined): Filter[] {
   return r && (r.from !== undefined || r.to !== undefined) ? [{ kind: 'range', field, range: r }] : [];
 }
 
+function numberRange(field: string, r: NumberRange | undefined): Filter[] {
+  return r && Object.values(r).some((v) => v !== undefined) ? [{ kind: 'number_range', field, range: r }] : [];
+}
+
 function tokens(text: string | undefined): Filter[] {
   const values = queryTokens(text);
   return values.length > 0 ? [{ kind: 'tokens', field: 'tokens', values }] : [];
@@ -34,6 +39,7 @@ export function documentFilters(q: DocumentQuery): Filter[] {
   return [
     ...terms('id', q.id),
     ...range('published_at', q.time),
+    ...numberRange('sentiment', q.sentiment),
     ...terms('platform', q.platform),
     ...terms('source', q.source),
     ...terms('topics', q.topic),
@@ -47,9 +53,11 @@ export function documentFilters(q: DocumentQuery): Filter[] {
 export function alertFilters(q: AlertQuery): Filter[] {
   return [
     ...range('last_seen_at', q.time),
+    ...range('opened_at', q.opened),
     ...terms('level', q.level),
     ...terms('status', q.status),
     ...terms('topic', q.topic),
+    ...terms('platforms', q.platform),
     ...terms('cluster_id', q.cluster_id),
     ...tokens(q.text),
     ...(q.with_outbox ? [{ kind: 'exists', field: 'outbox' } as const] : []),
@@ -65,6 +73,15 @@ export function deliveryFilters(q: DeliveryQuery): Filter[] {
     ...terms('channel', q.channel),
     ...terms('status', q.status),
   ];
+}
+
+export function auditFilters(q: AuditQuery): Filter[] {
+  return [...range('at', q.time), ...terms('user', q.user), ...terms('action', q.action), ...terms('target', q.target)];
+}
+
+/** Newest first; ids are time-ordered, so entries of one millisecond keep their order too. */
+export function auditSort(): SortKey[] {
+  return [{ field: 'at', dir: 'desc' }, { field: 'id', dir: 'desc' }];
 }
 
 export function deliverySort(q: DeliveryQuery): SortKey[] {

@@ -1,5 +1,5 @@
 import { ShaobingError } from '../core/errors';
-import { IndexedDocument, type Alert, type AlertStatus, type Delivery, type Level, type Platform } from '../core/records';
+import { IndexedDocument, type Alert, type AlertStatus, type AuditEntry, type Delivery, type Level, type Platform } from '../core/records';
 
 /**
  * The Store keeps documents and alert records (with their history). Two backends implement it
@@ -21,10 +21,20 @@ export interface TimeRange {
   to?: string;
 }
 
+/** Bounds on a number, as in an Elasticsearch range query. */
+export interface NumberRange {
+  gt?: number;
+  gte?: number;
+  lt?: number;
+  lte?: number;
+}
+
 export interface DocumentQuery {
   id?: string[];
   /** On published_at. */
   time?: TimeRange;
+  /** On the whole document's sentiment; documents without one never match. */
+  sentiment?: NumberRange;
   platform?: Platform[];
   source?: string[];
   /** Topic (rule) ids the document matched. */
@@ -45,9 +55,13 @@ export interface DocumentQuery {
 export interface AlertQuery {
   /** On last_seen_at. */
   time?: TimeRange;
+  /** On opened_at. */
+  opened?: TimeRange;
   level?: Level[];
   status?: AlertStatus[];
   topic?: string[];
+  /** Alerts whose cluster has documents from any of these platforms. */
+  platform?: Platform[];
   cluster_id?: string[];
   text?: string;
   /** Only alerts whose outbox holds unpublished events. */
@@ -73,20 +87,40 @@ export interface DeliveryQuery {
   offset?: number;
 }
 
+/** The audit log (who changed what in the console or by a CLI command); newest first. */
+export interface AuditQuery {
+  user?: string[];
+  action?: string[];
+  target?: string[];
+  /** On `at`. */
+  time?: TimeRange;
+  size?: number;
+  offset?: number;
+}
+
 export const DOCUMENT_TERMS_FIELDS = ['platform', 'source', 'topics', 'level', 'cluster_id', 'author_tier'] as const;
 export const ALERT_TERMS_FIELDS = ['level', 'status', 'topic', 'platforms', 'sources'] as const;
+/** Time fields an alert histogram may bucket on; the first is the default. */
+export const ALERT_TIME_FIELDS = ['last_seen_at', 'opened_at'] as const;
+/** Document metrics a histogram may sum per bucket (`metrics.<name>`). */
+export const DOCUMENT_SUM_FIELDS = ['reposts', 'comments'] as const;
 export type DocumentTermsField = (typeof DOCUMENT_TERMS_FIELDS)[number];
 export type AlertTermsField = (typeof ALERT_TERMS_FIELDS)[number];
+export type AlertTimeField = (typeof ALERT_TIME_FIELDS)[number];
+export type DocumentSumField = (typeof DOCUMENT_SUM_FIELDS)[number];
 
-export type Aggregation<F extends string> =
+/** `T`: the time fields a histogram may choose (documents: published_at only); `S`: the metrics it may sum. */
+export type Aggregation<F extends string, T extends string = never, S extends string = never> =
   | { terms: F; size?: number }
   /** Buckets start at calendar boundaries in `time_zone` (default Asia/Shanghai); empty buckets are omitted. */
-  | { date_histogram: 'hour' | 'day' | 'week' | 'month'; time_zone?: string };
+  | { date_histogram: 'hour' | 'day' | 'week' | 'month'; time_zone?: string; field?: T; sum?: S };
 
 export interface Bucket {
   /** A term, or the ISO 8601 start of a date bucket. */
   key: string;
   count: number;
+  /** The bucket's total of the metric a histogram's `sum` named (missing values count 0). */
+  sum?: number;
 }
 
 /** What the alert of a cluster is made of, recomputed from the stored documents each time. */
@@ -116,6 +150,11 @@ export interface BandMember {
   fingerprint?: string;
 }
 
+export interface LeaseGrant {
+  /** Who held the lease last before this grant (the same owner for a renewal); undefined if nobody ever did. */
+  previousOwner?: string;
+}
+
 export interface SearchResult<T> {
   total: number;
   items: T[];
@@ -129,7 +168,7 @@ export interface Store {
   putDocuments(docs: IndexedDocument[]): Promise<void>;
   getDocument(id: string): Promise<IndexedDocument | undefined>;
   searchDocuments(query: DocumentQuery): Promise<SearchResult<IndexedDocument>>;
-  aggregateDocuments(query: DocumentQuery, aggregation: Aggregation<DocumentTermsField>): Promise<Bucket[]>;
+  aggregateDocuments(query: DocumentQuery, aggregation: Aggregation<DocumentTermsField, never, DocumentSumField>): Promise<Bucket[]>;
   summarizeDocuments(query: DocumentQuery): Promise<DocumentSummary>;
   /**
    * Near-duplicate candidates of several documents in one round trip: for each band set, the
@@ -145,10 +184,22 @@ export interface Store {
   /** Fails with SB_STORE_CONFLICT unless the stored version is still `expected`. */
   updateAlert(alert: Alert, expected: Version): Promise<Versioned<Alert>>;
   searchAlerts(query: AlertQuery): Promise<SearchResult<Versioned<Alert>>>;
-  aggregateAlerts(query: AlertQuery, aggregation: Aggregation<AlertTermsField>): Promise<Bucket[]>;
+  aggregateAlerts(query: AlertQuery, aggregation: Aggregation<AlertTermsField, AlertTimeField>): Promise<Bucket[]>;
   /** Idempotent upsert by id, like putDocuments: a retried write of the same attempt leaves one record. */
   putDeliveries(deliveries: Delivery[]): Promise<void>;
   searchDeliveries(query: DeliveryQuery): Promise<SearchResult<Delivery>>;
+  /** Idempotent by id: an entry written twice (a retried import) is one entry. Invalid entries fail the call, naming them. */
+  putAudit(entries: AuditEntry[]): Promise<void>;
+  searchAudit(query: AuditQuery): Promise<SearchResult<AuditEntry>>;
+  /**
+   * Mutual exclusion between processes sharing this store: a grant when `owner` now holds the
+   * lease `name` for `ttlMs` (it was free, expired, or already `owner`'s), else undefined. With
+   * `renew`, granted only while `owner` still holds it, expired or not: no one else took it in
+   * between. Expiry is judged by the callers' clocks, so theirs must agree to well within `ttlMs`.
+   */
+  acquireLease(name: string, owner: string, ttlMs: number, options?: { renew?: boolean }): Promise<LeaseGrant | undefined>;
+  /** Frees the lease if `owner` holds it; otherwise does nothing. */
+  releaseLease(name: string, owner: string): Promise<void>;
   /** Makes every write so far visible to search (Elasticsearch is near-real-time; gets are always current). */
   refresh(): Promise<void>;
   /** Safe to call twice. */

@@ -1,8 +1,8 @@
 import { isShaobingError } from '../../core/errors';
-import { stableId, type Delivery } from '../../core/records';
+import { stableId, type AuditEntry, type Delivery } from '../../core/records';
 import { StoreBulkError } from '../../store';
-import type { Store } from '../../store/types';
-import { backendKinds, removeDataDir, storeFor, testConfig } from '../support/backends';
+import type { NumberRange, Store } from '../../store/types';
+import { backendKinds, openDatabaseFor, removeDataDir, storeFor, testConfig } from '../support/backends';
 import { alert, doc, REAL_TEXTS } from '../support/records';
 
 describe.each(backendKinds)('Store contract (%s)', (kind) => {
@@ -142,6 +142,29 @@ describe.each(backendKinds)('Store contract (%s)', (kind) => {
       expect(asOf).toMatchObject({ count: 2, last_at: '2026-05-01T01:30:00.000Z', reposts: 125, peak_per_hour: 1 });
       const none = await store.summarizeDocuments({ cluster_id: ['no-such-cluster'] });
       expect(none).toEqual({ count: 0, sources: [], platforms: [], reposts: 0, comments: 0, peak_per_hour: 0 });
+    });
+
+    it('filters by a sentiment range, bounds inclusive or exclusive as asked, and sums a metric per date bucket', async () => {
+      const topic = 'sentiment-range';
+      await store.putDocuments([
+        doc({ key: 'sr-neg', topics: [topic], sentiment: -0.2, published_at: '2026-06-01T08:10:00+08:00', metrics: { reposts: 7 } }),
+        doc({ key: 'sr-neu', topics: [topic], sentiment: 0, published_at: '2026-06-01T08:50:00+08:00', metrics: { reposts: 3, comments: 1 } }),
+        doc({ key: 'sr-pos', topics: [topic], sentiment: 0.2, published_at: '2026-06-01T10:00:00+08:00' }),
+        doc({ key: 'sr-none', topics: [topic], published_at: '2026-06-01T10:05:00+08:00', metrics: { reposts: 10 } }),
+      ]);
+      await store.refresh();
+      const keys = async (sentiment: NumberRange) => (await store.searchDocuments({ topic: [topic], sentiment, order: 'asc' })).items.map((d) => d.sentiment);
+      expect(await keys({ lte: -0.2 })).toEqual([-0.2]);
+      expect(await keys({ gt: -0.2, lt: 0.2 })).toEqual([0]);
+      expect(await keys({ gte: 0.2 })).toEqual([0.2]);
+      expect(await keys({ gte: -1 })).toEqual([-0.2, 0, 0.2]);
+      expect(await store.aggregateDocuments({ topic: [topic] }, { date_histogram: 'hour', sum: 'reposts' })).toEqual([
+        { key: '2026-06-01T00:00:00.000Z', count: 2, sum: 10 },
+        { key: '2026-06-01T02:00:00.000Z', count: 2, sum: 10 },
+      ]);
+      expect(await store.aggregateDocuments({ topic: [topic], sentiment: { lt: 0.2 } }, { date_histogram: 'day', sum: 'comments' })).toEqual([
+        { key: '2026-05-31T16:00:00.000Z', count: 2, sum: 1 },
+      ]);
     });
 
     it('stores the valid documents of a batch and reports the invalid ones by id, not retriable', async () => {
@@ -285,6 +308,81 @@ describe.each(backendKinds)('Store contract (%s)', (kind) => {
         { key: '2026-04-01T12:00:00.000Z', count: 1 },
       ]);
     });
+
+    it('filters and buckets alerts by when they opened', async () => {
+      const topic = 'opened-topic';
+      await store.createAlert(alert({ key: 'o1', topic, opened_at: '2026-04-02T23:30:00+08:00', last_seen_at: '2026-04-03T12:00:00+08:00' }));
+      await store.createAlert(alert({ key: 'o2', topic, level: 1, opened_at: '2026-04-03T00:30:00+08:00', last_seen_at: '2026-04-03T01:00:00+08:00' }));
+      await store.createAlert(alert({ key: 'o3', topic, opened_at: '2026-04-03T09:00:00+08:00', last_seen_at: '2026-04-03T09:00:00+08:00' }));
+      await store.refresh();
+      const opened = { from: '2026-04-03T00:00:00+08:00', to: '2026-04-04T00:00:00+08:00' };
+      expect((await store.searchAlerts({ topic: [topic], opened })).total).toBe(2);
+      expect(await store.aggregateAlerts({ topic: [topic] }, { date_histogram: 'day', field: 'opened_at' })).toEqual([
+        { key: '2026-04-01T16:00:00.000Z', count: 1 },
+        { key: '2026-04-02T16:00:00.000Z', count: 2 },
+      ]);
+      expect(await store.aggregateAlerts({ topic: [topic], opened, level: [3] }, { date_histogram: 'hour', field: 'opened_at', time_zone: 'UTC' })).toEqual([
+        { key: '2026-04-03T01:00:00.000Z', count: 1 },
+      ]);
+    });
+
+    it('filters alerts by the platforms of their documents', async () => {
+      const topic = 'platform-topic';
+      await store.createAlert(alert({ key: 'p1', topic, platforms: ['weibo', 'news'] }));
+      await store.createAlert(alert({ key: 'p2', topic, platforms: ['wechat'] }));
+      await store.refresh();
+      expect((await store.searchAlerts({ topic: [topic], platform: ['weibo'] })).items.map((a) => a.value.id)).toEqual([stableId('alert', 'p1')]);
+      expect((await store.searchAlerts({ topic: [topic], platform: ['wechat', 'news'] })).total).toBe(2);
+    });
+  });
+
+  describe('audit log', () => {
+    const entry = (n: number, overrides: Partial<AuditEntry> = {}): AuditEntry => ({
+      id: `0000${n}`.slice(-5) + 'a'.repeat(27),
+      at: `2026-03-05T02:0${n}:00.000Z`,
+      user: 'ana',
+      action: 'alert.acknowledge',
+      target: `alert:${n}`,
+      ...overrides,
+    });
+
+    beforeAll(async () => {
+      await store.putAudit([
+        entry(1, { before: { status: 'open', level: 2 }, after: { status: 'acknowledged', level: 2 }, note: '已收到', ip: '10.0.0.8' }),
+        entry(2, { user: 'cli:root', action: 'user.add', target: 'user:bob', after: { name: 'bob', role: 'duty', disabled: false } }),
+        entry(3, { action: 'alert.close', target: 'alert:1', before: 'a string before', after: ['a', 'list'] }),
+        entry(4, { user: 'bob', action: 'session.signin', target: 'user:bob' }),
+      ]);
+      // A retried import of the same entry, even altered, leaves the first one.
+      await store.putAudit([entry(1, { note: 'changed on retry' })]);
+      await store.refresh();
+    });
+
+    it('returns entries newest first, with before/after of any shape as written, one per id', async () => {
+      const all = await store.searchAudit({});
+      expect(all.total).toBe(4);
+      expect(all.items.map((e) => e.target)).toEqual(['user:bob', 'alert:1', 'user:bob', 'alert:1']);
+      expect(all.items[3]).toEqual(entry(1, { before: { status: 'open', level: 2 }, after: { status: 'acknowledged', level: 2 }, note: '已收到', ip: '10.0.0.8' }));
+      expect(all.items[1]).toMatchObject({ before: 'a string before', after: ['a', 'list'] });
+    });
+
+    it('filters by user, action, target and time, and pages', async () => {
+      expect((await store.searchAudit({ user: ['ana'] })).total).toBe(2);
+      expect((await store.searchAudit({ user: ['cli:root'] })).items.map((e) => e.action)).toEqual(['user.add']);
+      expect((await store.searchAudit({ action: ['alert.acknowledge', 'alert.close'] })).total).toBe(2);
+      expect((await store.searchAudit({ target: ['user:bob'], action: ['session.signin'] })).items.map((e) => e.user)).toEqual(['bob']);
+      expect((await store.searchAudit({ time: { from: '2026-03-05T02:02:00Z', to: '2026-03-05T02:04:00Z' } })).items.map((e) => e.id)).toEqual([entry(3).id, entry(2).id]);
+      const page = await store.searchAudit({ size: 2, offset: 1 });
+      expect(page.total).toBe(4);
+      expect(page.items.map((e) => e.id)).toEqual([entry(3).id, entry(2).id]);
+    });
+
+    it('refuses an invalid entry by id, not retriable', async () => {
+      const error = await store.putAudit([{ ...entry(9), user: '' }]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreBulkError);
+      expect((error as StoreBulkError).failures.map((f) => f.id)).toEqual([entry(9).id]);
+      expect((error as StoreBulkError).retriable).toBe(false);
+    });
   });
 });
 
@@ -299,6 +397,24 @@ it('the embedded store survives a restart with its data', async () => {
   const second = storeFor(config);
   expect(await second.getDocument(d.id)).toEqual(d);
   expect((await second.getAlert(alert({ key: 'persist' }).id))?.version).toBe('1');
+  await second.close();
+  removeDataDir(config);
+});
+
+it('the embedded store fills a column added by an upgrade from the records already stored', async () => {
+  const config = testConfig('embedded');
+  const first = storeFor(config);
+  await first.putDocuments([doc({ key: 'old', sentiment: -0.5 })]);
+  await first.createAlert(alert({ key: 'old', opened_at: '2026-03-05T10:00:00Z' }));
+  await first.close();
+  // What a data dir written before these columns existed looks like.
+  const database = await openDatabaseFor(config)();
+  await database.db.exec('ALTER TABLE documents DROP COLUMN sentiment; ALTER TABLE alerts DROP COLUMN opened_at;');
+  await database.release();
+
+  const second = storeFor(config);
+  expect((await second.searchDocuments({ sentiment: { lt: 0 } })).total).toBe(1);
+  expect((await second.searchAlerts({ opened: { from: '2026-03-05T00:00:00Z' } })).total).toBe(1);
   await second.close();
   removeDataDir(config);
 });

@@ -1,13 +1,11 @@
 import { createHmac } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { isShaobingError } from '../../core/errors';
 import { createSenders, type Sender } from '../../notify/channels';
 import { ChannelsSchema } from '../../notify/config';
 import { pageMessage } from '../../notify/messages';
 import type { NotifyChannel } from '../../notify/policy';
 import { aliyunRpcSignature, tc3Sign } from '../../notify/signing';
-import { providerServer, testRoster, type ProviderServer, type Received } from './helpers';
+import { loopbackSmtp, providerServer, testRoster, type LoopbackSmtp, type ProviderServer, type Received } from './helpers';
 
 const NOW = Date.parse('2026-03-05T02:00:00Z');
 const person = testRoster().people[0]!;
@@ -36,9 +34,7 @@ function tencentVerify(secretId: string, secretKey: string) {
 
 describe('channels against local provider endpoints that verify signatures', () => {
   const servers: ProviderServer[] = [];
-  let smtp: SMTPServer;
-  let smtpPort = 0;
-  const mails: Array<{ from: string; to: string[]; data: string }> = [];
+  let smtp: LoopbackSmtp;
   let senders: Map<NotifyChannel, Sender[]>;
 
   beforeAll(async () => {
@@ -68,20 +64,7 @@ describe('channels against local provider endpoints that verify signatures', () 
     });
     servers.push(aliyunSms, tencent, aliyunVoice, dingtalk, feishu, wecom, webhook);
 
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, session, callback) {
-        let data = '';
-        stream.on('data', (c: Buffer) => (data += c.toString('utf8')));
-        stream.on('end', () => {
-          mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), data });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    smtpPort = (smtp.server.address() as AddressInfo).port;
+    smtp = await loopbackSmtp();
 
     senders = createSenders(
       ChannelsSchema.parse({
@@ -94,7 +77,7 @@ describe('channels against local provider endpoints that verify signatures', () 
         feishu: { webhook: `${feishu.url}open-apis/bot/v2/hook/abc`, secret: 'feishu-secret' },
         wecom: { webhook: `${wecom.url}cgi-bin/webhook/send?key=wk` },
         webhook: { url: `${webhook.url}hook`, secret: 'webhook-secret-0123456789' },
-        email: { host: '127.0.0.1', port: smtpPort, secure: false, from: 'shaobing@example.cn' },
+        email: { host: '127.0.0.1', port: smtp.port, secure: false, from: 'shaobing@example.cn' },
       }),
       { now: () => NOW },
     );
@@ -103,7 +86,7 @@ describe('channels against local provider endpoints that verify signatures', () 
   afterAll(async () => {
     for (const list of senders.values()) for (const s of list) s.close?.();
     await Promise.all(servers.map((s) => s.close()));
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.close();
   });
 
   const send = (channel: NotifyChannel, index = 0) => senders.get(channel)![index]!.send(message, person, AbortSignal.timeout(5000));
@@ -149,7 +132,7 @@ describe('channels against local provider endpoints that verify signatures', () 
 
   it('email over SMTP to a real loopback server', async () => {
     await send('email');
-    const mail = mails.at(-1)!;
+    const mail = smtp.mails.at(-1)!;
     expect(mail.from).toBe('shaobing@example.cn');
     expect(mail.to).toEqual(['zhang@example.cn']);
     expect(mail.data).toMatch(/^Subject: /m);
