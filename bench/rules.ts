@@ -38,7 +38,7 @@ interface BenchDocument extends StageDocument {
   id: string;
 }
 
-function readDocuments(name: string): BenchDocument[] {
+export function readDocuments(name: string): BenchDocument[] {
   return readFileSync(benchData(name), 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
@@ -89,7 +89,7 @@ function wordClasses(): { places: WordClass; nouns: WordClass; verbs: WordClass 
   return { places: toClass(found.places), nouns: toClass(found.nouns), verbs: toClass(found.verbs) };
 }
 
-function syntheticTopics(count: number): Topic[] {
+export function syntheticTopics(count: number): Topic[] {
   const { places, nouns, verbs } = wordClasses();
   const rand = random(20_240_601);
   const pick = (cls: WordClass): string => {
@@ -239,5 +239,7 @@ function memoryMain(): void {
   process.stdout.write(JSON.stringify({ peakRssMb: peakRssMb(), loadedRssMb }));
 }
 
-if (process.argv.includes('--memory')) memoryMain();
-else main();
+if (require.main === module) {
+  if (process.argv.includes('--memory')) memoryMain();
+  else main();
+}

@@ -12,11 +12,17 @@
  *   the automaton without any lookup.
  * - The root's transitions are a dense table (most steps start there). States are numbered
  *   breadth-first, so the shallow states that failure links lead back to sit together; each
- *   state's edge block start, failure link, output and dictionary link share one record. Its
- *   edges are (symbol, target) pairs: a short list scanned in order, or for states with many
- *   children (the common first characters) an open-addressed table indexed by the symbol's low bits.
- * - Each state knows the pattern ending there and the next state on its failure chain that ends a
- *   pattern (the "dictionary link"), so reporting never walks states that end nothing.
+ *   state's edge block start, failure link, edge filter and first state to report share one
+ *   16-byte record. Its edges are (symbol, target) pairs: a short list scanned in order, or for
+ *   states with many children (the common first characters) an open-addressed table indexed by
+ *   the symbol's low bits.
+ * - With thousands of keywords nearly every character of a text leads out of the root, and most of
+ *   the next characters continue no keyword. The filter (one bit per symbol modulo 32 of the
+ *   state's edges) answers most of those misses from the record itself, without reading the edges:
+ *   a step then costs one record, where the edge list would be another cache miss.
+ * - Each state knows the first state on its failure chain, itself included, that ends a pattern;
+ *   from there dictionary links lead through the rest, so reporting never walks states that end
+ *   nothing, and the pattern and dictionary arrays are only read when something matched.
  */
 
 export type OnMatch = (pattern: number, end: number) => void;
@@ -27,8 +33,8 @@ const LINEAR_EDGES = 4;
 // Fields of a state record in `#states`.
 const EDGES = 0; // index of its first edge pair in `#edges`; the next record's EDGES ends them
 const FAIL = 1;
-const OUTPUT = 2; // pattern ending here, or -1
-const DICT = 3; // nearest state on the failure chain with an output, or -1
+const FILTER = 2; // bit (symbol & 31) set for each of its edges' symbols
+const REPORT = 3; // the state itself if a pattern ends there, else its dictionary link; -1 if none
 const STRIDE = 4;
 
 export class AhoCorasick {
@@ -36,6 +42,10 @@ export class AhoCorasick {
   readonly #rootNext: Int32Array;
   readonly #states: Int32Array;
   readonly #edges: Int32Array;
+  /** By state: the pattern ending there, or -1… */
+  readonly #output: Int32Array;
+  /** …and the nearest state on its failure chain with an output, or -1 (the "dictionary link"). */
+  readonly #dict: Int32Array;
   readonly #lengths: Int32Array;
 
   /**
@@ -94,13 +104,14 @@ export class AhoCorasick {
     const states = new Int32Array((count + 1) * STRIDE);
     const edges = new Int32Array(2 * edgeSlots);
     const rootNext = new Int32Array(symbolCount + 1);
+    const output = new Int32Array(count);
+    const dict = new Int32Array(count).fill(-1);
     let e = 0;
     for (let s = 0; s < count; s++) {
       const node = order[s] as number;
       const kids = children[node] as Map<number, number>;
       states[s * STRIDE + EDGES] = e;
-      states[s * STRIDE + OUTPUT] = outputOf[node] as number;
-      states[s * STRIDE + DICT] = -1;
+      output[s] = outputOf[node] as number;
       if (s === 0) {
         for (const [symbol, child] of kids) rootNext[symbol] = stateOf[child] as number;
         continue;
@@ -112,6 +123,7 @@ export class AhoCorasick {
         while (edges[e + 2 * k] !== 0) k = (k + 1) % size;
         edges[e + 2 * k] = symbol;
         edges[e + 2 * k + 1] = stateOf[child] as number;
+        states[s * STRIDE + FILTER]! |= 1 << (symbol & 31);
       }
       e += 2 * size;
     }
@@ -120,6 +132,8 @@ export class AhoCorasick {
     this.#rootNext = rootNext;
     this.#states = states;
     this.#edges = edges;
+    this.#output = output;
+    this.#dict = dict;
     this.#lengths = lengths;
 
     // Breadth-first order means a state's failure target is final before its children need it.
@@ -131,9 +145,10 @@ export class AhoCorasick {
           while ((next = this.#step(f, symbol)) < 0) f = states[f * STRIDE + FAIL] as number;
         }
         states[child * STRIDE + FAIL] = next;
-        states[child * STRIDE + DICT] = (states[next * STRIDE + OUTPUT] as number) >= 0 ? next : (states[next * STRIDE + DICT] as number);
+        dict[child] = (output[next] as number) >= 0 ? next : (dict[next] as number);
       }
     }
+    for (let s = 0; s < count; s++) states[s * STRIDE + REPORT] = (output[s] as number) >= 0 ? s : (dict[s] as number);
   }
 
   get patternCount(): number {
@@ -152,6 +167,8 @@ export class AhoCorasick {
     const rootNext = this.#rootNext;
     const states = this.#states;
     const edges = this.#edges;
+    const output = this.#output;
+    const dict = this.#dict;
     let state = 0;
     for (let i = 0; i < text.length; i++) {
       const symbol = symbols[text.charCodeAt(i)] as number;
@@ -165,27 +182,30 @@ export class AhoCorasick {
           break;
         }
         const record = state * STRIDE;
-        let lo = states[record + EDGES] as number;
-        let hi = states[record + STRIDE + EDGES] as number;
         let next = 0; // never a target: the root has no parent
-        const size = (hi - lo) >> 1;
-        if (size <= LINEAR_EDGES) {
-          for (; lo < hi; lo += 2) {
-            if (edges[lo] === symbol) {
-              next = edges[lo + 1] as number;
-              break;
+        // Most symbols have no edge here, which the filter tells without reading the edges.
+        if ((((states[record + FILTER] as number) >>> (symbol & 31)) & 1) !== 0) {
+          let lo = states[record + EDGES] as number;
+          const hi = states[record + STRIDE + EDGES] as number;
+          const size = (hi - lo) >> 1;
+          if (size <= LINEAR_EDGES) {
+            for (; lo < hi; lo += 2) {
+              if (edges[lo] === symbol) {
+                next = edges[lo + 1] as number;
+                break;
+              }
             }
-          }
-        } else {
-          const mask = size - 1;
-          for (let k = symbol & mask; ; k = (k + 1) & mask) {
-            const at = lo + 2 * k;
-            const s = edges[at] as number;
-            if (s === symbol) {
-              next = edges[at + 1] as number;
-              break;
+          } else {
+            const mask = size - 1;
+            for (let k = symbol & mask; ; k = (k + 1) & mask) {
+              const at = lo + 2 * k;
+              const s = edges[at] as number;
+              if (s === symbol) {
+                next = edges[at + 1] as number;
+                break;
+              }
+              if (s === 0) break;
             }
-            if (s === 0) break;
           }
         }
         if (next !== 0) {
@@ -195,11 +215,7 @@ export class AhoCorasick {
         state = states[record + FAIL] as number;
       }
       if (state === 0) continue;
-      let s = (states[state * STRIDE + OUTPUT] as number) >= 0 ? state : (states[state * STRIDE + DICT] as number);
-      while (s > 0) {
-        onMatch(states[s * STRIDE + OUTPUT] as number, i + 1);
-        s = states[s * STRIDE + DICT] as number;
-      }
+      for (let s = states[state * STRIDE + REPORT] as number; s > 0; s = dict[s] as number) onMatch(output[s] as number, i + 1);
     }
   }
 

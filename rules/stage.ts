@@ -38,8 +38,10 @@ export interface StageContext {
 
 export interface TopicResult {
   topic: Topic;
-  /** Relevance, 0..1; at least the topic's threshold. */
+  /** Relevance, 0..1; at least the topic's threshold unless `belowThreshold` was asked for. */
   score: number;
+  /** Whether the relevance reached the topic's threshold. */
+  passed: boolean;
   relevance: Relevance;
   sentiment: SentimentResult;
   level: Level;
@@ -69,29 +71,34 @@ export interface StageOutput {
   topics: TopicResult[];
 }
 
+export interface AnalyzeOptions {
+  /**
+   * Also return the topics whose keywords matched but whose relevance fell under the threshold,
+   * with `passed: false`: for an analyst trying rules, never for alerting. Default false.
+   */
+  belowThreshold?: boolean;
+}
+
 export interface RuleStage {
-  analyze(matcher: Matcher, doc: StageDocument, context?: StageContext): StageOutput;
+  analyze(matcher: Matcher, doc: StageDocument, context?: StageContext, options?: AnalyzeOptions): StageOutput;
 }
 
 export function createRuleStage(options: RuleStageOptions): RuleStage {
   const policy = options.levelPolicy ?? DEFAULT_LEVEL_POLICY;
   return {
-    analyze(matcher, doc, context = {}) {
+    analyze(matcher, doc, context = {}, { belowThreshold = false } = {}) {
       const title = normalize(doc.title);
       const text = normalize(doc.text);
       const matches = matcher
         .matchNormalized(title, text)
         .map((match) => ({ match, relevance: scoreRelevance(match, options.relevance) }))
-        .filter(({ match, relevance }) => relevance.score >= match.topic.threshold);
+        .filter(({ match, relevance }) => belowThreshold || relevance.score >= match.topic.threshold);
 
       // The analyzer reads one text: the title, a line break, then the text. Scoring the whole
       // document first prepares that text once; each topic's target-aware score below reuses it.
       const joined = `${doc.title}\n${doc.text}`;
       const textOffset = doc.title.length + 1;
-      const tokens = context.tokens && [
-        ...context.tokens.title,
-        ...context.tokens.text.map((t) => ({ word: t.word, start: t.start + textOffset, end: t.end + textOffset })),
-      ];
+      const tokens = context.tokens && joinTokens(context.tokens.title, context.tokens.text, textOffset);
       const sentiment = options.sentiment.score(joined, tokens);
       if (matches.length === 0) return { sentiment, topics: [] };
 
@@ -117,6 +124,7 @@ export function createRuleStage(options: RuleStageOptions): RuleStage {
         return {
           topic: match.topic,
           score: relevance.score,
+          passed: relevance.score >= match.topic.threshold,
           relevance,
           sentiment,
           level: decision.level,
@@ -130,4 +138,11 @@ export function createRuleStage(options: RuleStageOptions): RuleStage {
       return { sentiment, topics };
     },
   };
+}
+
+/** The title's tokens, then the text's moved by `offset`: the tokens of the joined text. */
+function joinTokens(title: readonly Token[], text: readonly Token[], offset: number): Token[] {
+  const joined = title.slice();
+  for (const t of text) joined.push({ word: t.word, start: t.start + offset, end: t.end + offset });
+  return joined;
 }

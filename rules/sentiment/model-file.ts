@@ -22,6 +22,8 @@ const ModelJsonSchema = z.object({
     hashBits: z.number().int().min(10).max(24),
     negationScope: z.number().int().min(0),
     beforeContrast: z.number().positive(),
+    /** Absent from models made before the shape view. */
+    shapeView: z.boolean().default(false),
   }),
   bias: z.number(),
   /** Weight of one int16 step. */

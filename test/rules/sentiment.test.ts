@@ -1,5 +1,9 @@
 import { isShaobingError } from '../../core/errors';
+import { projectPath } from '../../core/paths';
 import { createSentimentAnalyzer, type SentimentAnalyzerOptions } from '../../rules/sentiment';
+import { type FeatureSink, prepareText, sentenceFeatures, shapeBucket, SOCIAL_POST, textShape, type WordFeatures, WordTable } from '../../rules/sentiment/features';
+import { loadLexicon } from '../../rules/sentiment/lexicon';
+import { loadModel } from '../../rules/sentiment/model-file';
 import { createTokenizer } from '../../rules/tokenizer';
 
 const tokenizer = createTokenizer();
@@ -132,5 +136,50 @@ describe('options and loading', () => {
     createSentimentAnalyzer({ tokenizer });
     // ~60 ms here; the bound leaves room for a busy CI machine.
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('features', () => {
+  test('a text’s shape is told by its social-media markup, not its length', () => {
+    for (const post of ['今天又要加班[怒]', '#两会#代表建议', '回复@某人:同意', '转发//@央视新闻:好消息', '看这里 https://t.cn/abc', '心情不错 \u200b']) {
+      expect(textShape(post)).toBe(SOCIAL_POST);
+    }
+    for (const plain of ['房间很干净，服务也好，下次还来。', '价格（不含税）另计', '习近平春节前夕在北京看望慰问基层干部群众']) {
+      expect(textShape(plain)).not.toBe(SOCIAL_POST);
+    }
+  });
+
+  test('the scorer, with its sums per word, gives what every feature spelled out gives', () => {
+    // The training path: each feature and each shape copy one by one, against the shipped weights.
+    const dir = projectPath('rules', 'sentiment', 'model');
+    const model = loadModel(dir);
+    const table = new WordTable(loadLexicon(dir), model.features);
+    const mask = (1 << model.features.hashBits) - 1;
+    const texts = [
+      '虽然价格有点贵，但是质量非常好！不过物流太慢了。',
+      '今天又要加班[怒] #打工人# 不想上班',
+      '這家酒店服務很好，房間乾淨',
+      '屏幕不是很清晰\n电池也不太耐用',
+    ];
+    for (const text of texts) {
+      const prepared = prepareText(text, tokenizer.cut(text), table);
+      let dot = 0;
+      let squares = 0;
+      const add = (index: number, value: number): void => {
+        dot += (model.weights[index] as number) * value;
+        squares += value * value;
+      };
+      const wordLevel = (index: number, value: number): void => {
+        add(index, value);
+        if (model.features.shapeView) add(shapeBucket(index, prepared.shape, mask), value);
+      };
+      const sink: FeatureSink = {
+        feature: add,
+        word: (word: WordFeatures, value: number) => wordLevel(word.index, value),
+        inner: (word: WordFeatures, value: number) => word.inner.forEach((index) => wordLevel(index, value)),
+      };
+      for (let s = 0; s < prepared.sentenceEnds.length; s++) sentenceFeatures(prepared, s, model.features, sink);
+      expect(analyzer.score(text).score).toBeCloseTo(Math.tanh((model.bias + dot / Math.sqrt(squares)) / 2), 10);
+    }
   });
 });
