@@ -27,8 +27,13 @@ const open = new Map<string, Open>();
 export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDatabase> {
   const dir = join(dataDir, 'embedded');
   let entry = open.get(dir);
-  if (!entry || entry.closing) {
-    await entry?.closing;
+  // No await between looking and registering: the bus and the store open concurrently at start,
+  // and two PGlite instances on one directory each overwrite the other's files.
+  while (entry?.closing) {
+    await entry.closing;
+    entry = open.get(dir);
+  }
+  if (!entry) {
     mkdirSync(dir, { recursive: true });
     takeLock(dir);
     entry = { db: PGlite.create(join(dir, 'pg')), users: 0 };

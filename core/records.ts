@@ -163,10 +163,13 @@ export const Delivery = z.strictObject({
   /** Masked (138****0000), never the full number or address. */
   recipient: z.string(),
   attempt: z.number().int().min(1),
-  status: z.enum(['sent', 'failed']),
+  /** `held`: not sent, over the person's hourly cap; told in a later summary (the notifier's restarts rebuild it from this). */
+  status: z.enum(['sent', 'failed', 'held']),
   error: z.string().optional(),
   latency_ms: z.number().min(0),
   at: IsoTime,
+  /** What a digest or summary listed (`<alert id>@<time>` per digest item, the held messages' event_id per summary), so a restart lists nothing twice. */
+  carries: z.array(z.string()).optional(),
 });
 export type Delivery = z.infer<typeof Delivery>;
 

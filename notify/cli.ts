@@ -1,13 +1,13 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { applyAction } from '../alerts/lifecycle';
-import { configPath, loadConfig } from '../core/config';
+import { configPath, loadConfig, type Config } from '../core/config';
 import { openEmbeddedDatabase } from '../core/embedded-db';
-import { ShaobingError } from '../core/errors';
-import { createLogger } from '../core/logger';
+import { isShaobingError, ShaobingError } from '../core/errors';
+import { createLogger, type Logger } from '../core/logger';
 import type { Level } from '../core/records';
 import { createStore } from '../store';
 import { ackRoutes } from './ack';
+import { adminRequest } from './admin';
 import { createSenders } from './channels';
 import { Notifier } from './notifier';
 import { loadRoster, onDuty, parseLocalDateTime, personById, type Roster } from './roster';
@@ -47,7 +47,7 @@ export function registerDutyCommands(program: Command, options: DutyCommandOptio
 
   program
     .command('drill')
-    .description('应急演练: send a clearly marked drill alert through the whole chain; report per person the time to deliver and to acknowledge')
+    .description('应急演练: send a clearly marked drill alert through the whole chain; report per person the time to deliver and to acknowledge (through the running daemon when one answers)')
     .option('-c, --config <file>', CONFIG_HELP)
     .addOption(new Option('--level <level>', 'the drill level').choices(['1', '2', '3']).makeOptionMandatory())
     .option('--policy <name>', 'escalation policy (default: default)')
@@ -56,48 +56,94 @@ export function registerDutyCommands(program: Command, options: DutyCommandOptio
     .action(async (flags: { config?: string; level: string; policy?: string; wait: number; json?: boolean }) => {
       const config = loadConfig(configPath(flags.config));
       if (!config.notify.roster) throw new ShaobingError('SB_CONFIG_INVALID', 'notify.roster is not set: a drill needs the duty roster');
+      const level = Number(flags.level) as Level;
       const log = createLogger({ level: config.log.level });
-      const roster = loadRoster(config.notify.roster);
-      // With the embedded store the daemon holds the data dir: the drill then fails with a plain SB_STORE_UNAVAILABLE.
-      const store = createStore(config, { log, openDatabase: () => openEmbeddedDatabase(config.data_dir) });
-      const senders = createSenders(config.notify.channels);
-      const s = config.notify;
-      const ack = s.ack.secret && s.public_url ? { secret: s.ack.secret, publicUrl: s.public_url, ttlMs: s.ack.ttl_minutes * 60_000 } : undefined;
-      const notifier = new Notifier({ store, roster, policies: s.policies, senders, log, operators: s.operators, ...(ack ? { ack } : {}) });
-      const server = ack ? Fastify({ loggerInstance: log.child({ component: 'ack-http' }, { level: 'warn' }) as FastifyBaseLogger }) : undefined;
-      try {
-        await store.init();
-        if (server && ack) {
-          await server.register(ackRoutes, { store, secret: ack.secret, log, onAcknowledged: (id) => notifier.acknowledged(id) });
-          await server.listen({ host: s.ack.host, port: s.ack.port });
-        }
-        const alert = await notifier.startDrill(Number(flags.level) as Level, flags.policy);
-        const deadline = Date.now() + flags.wait * 1000;
-        while (Date.now() < deadline) {
-          const current = await store.getAlert(alert.id);
-          if (current?.value.status !== 'open') break;
-          await new Promise((r) => setTimeout(r, 1000));
-          await notifier.tick();
-        }
-        const report = await notifier.drillReport(alert.id);
-        const current = await store.getAlert(alert.id);
-        if (current && current.value.status !== 'closed') {
-          await store.updateAlert(applyAction(current.value, { action: 'close', by: 'system', at: new Date().toISOString(), note: '演练结束' }), current.version);
-        }
-        if (flags.json) out(`${JSON.stringify({ alert: alert.id, level: Number(flags.level), people: report })}\n`);
-        else {
-          const secs = (ms?: number) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
-          out(`drill ${alert.id} (level ${flags.level})\n`);
-          for (const r of report) out(`  ${r.name} (${r.person})  delivered: ${secs(r.delivered_ms)}${r.channel ? ` via ${r.channel}` : ''}  acknowledged: ${secs(r.acknowledged_ms)}  failed attempts: ${r.failed_attempts}\n`);
-          if (report.length === 0) out('  nobody was reached: check the roster and notify.channels\n');
-        }
-      } finally {
-        await server?.close();
-        for (const list of senders.values()) for (const sender of list) sender.close?.();
-        await store.close();
+      const daemon = await drillThroughDaemon(config, level, flags.policy, flags.wait * 1000);
+      const result = daemon ?? (await drillInProcess(config, log, level, flags.policy, flags.wait * 1000));
+      if (flags.json) out(`${JSON.stringify({ alert: result.alert, level, via: result.via, people: result.people })}\n`);
+      else {
+        const secs = (ms?: number) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
+        out(`drill ${result.alert} (level ${level}, ${result.via === 'daemon' ? 'through the running daemon' : 'in this process'})\n`);
+        for (const r of result.people) out(`  ${r.name} (${r.person})  delivered: ${secs(r.delivered_ms)}${r.channel ? ` via ${r.channel}` : ''}  acknowledged: ${secs(r.acknowledged_ms)}  failed attempts: ${r.failed_attempts}\n`);
+        if (result.people.length === 0) out('  nobody was reached: check the roster and notify.channels\n');
       }
     });
   return program;
+}
+
+type DrillReport = Awaited<ReturnType<Notifier['drillReport']>>;
+interface DrillResult {
+  alert: string;
+  via: 'daemon' | 'process';
+  people: DrillReport;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The drill run by the daemon's notifier (notify/admin.ts), when one answers at notify.ack.host:port;
+ * undefined when nothing listens there, so the caller runs it itself.
+ */
+async function drillThroughDaemon(config: Config, level: Level, policy: string | undefined, waitMs: number): Promise<DrillResult | undefined> {
+  const { secret, host, port } = config.notify.ack;
+  if (!secret) return undefined;
+  const base = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
+  let alert: string;
+  try {
+    ({ alert } = await adminRequest<{ alert: string }>(base, secret, 'POST', '/admin/drill', { level, ...(policy ? { policy } : {}) }));
+  } catch (err) {
+    if (isShaobingError(err, 'SB_NOTIFY_SEND_FAILED')) return undefined;
+    throw err;
+  }
+  const status = () => adminRequest<{ status: string; people: DrillReport }>(base, secret, 'GET', `/admin/drill/${alert}`);
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline && (await status()).status === 'open') await sleep(1000);
+  const { people } = await status();
+  await adminRequest(base, secret, 'POST', `/admin/drill/${alert}/end`);
+  return { alert, via: 'daemon', people };
+}
+
+/** The drill in this process, on the store opened here: for when no daemon runs. */
+async function drillInProcess(config: Config, log: Logger, level: Level, policy: string | undefined, waitMs: number): Promise<DrillResult> {
+  const s = config.notify;
+  const roster = loadRoster(s.roster!);
+  const store = createStore(config, { log, openDatabase: () => openEmbeddedDatabase(config.data_dir) });
+  const senders = createSenders(s.channels);
+  const ack = s.ack.secret && s.public_url ? { secret: s.ack.secret, publicUrl: s.public_url, ttlMs: s.ack.ttl_minutes * 60_000 } : undefined;
+  const notifier = new Notifier({ store, roster, policies: s.policies, senders, log, operators: s.operators, operatorChannels: s.operator_channels, ...(ack ? { ack } : {}) });
+  const server = ack ? Fastify({ loggerInstance: log.child({ component: 'ack-http' }, { level: 'warn' }) as FastifyBaseLogger }) : undefined;
+  try {
+    try {
+      await store.init();
+    } catch (err) {
+      if (store.kind === 'embedded' && isShaobingError(err, 'SB_STORE_UNAVAILABLE')) {
+        throw new ShaobingError(
+          'SB_STORE_UNAVAILABLE',
+          `${err.message}. A daemon holds the data dir but no notifier answers at ${s.ack.host}:${s.ack.port}${s.ack.secret ? '' : ' (notify.ack.secret is not set, so the drill cannot ask it)'}: run the drill where the daemon's notifier runs, or stop the daemon`,
+          { cause: err, retriable: false },
+        );
+      }
+      throw err;
+    }
+    if (server && ack) {
+      await server.register(ackRoutes, { store, secret: ack.secret, log, onAcknowledged: (id) => notifier.acknowledged(id) });
+      await server.listen({ host: s.ack.host, port: s.ack.port });
+    }
+    const alert = await notifier.startDrill(level, policy);
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      if ((await store.getAlert(alert.id))?.value.status !== 'open') break;
+      await sleep(1000);
+      await notifier.tick();
+    }
+    const people = await notifier.drillReport(alert.id);
+    await notifier.endDrill(alert.id);
+    return { alert: alert.id, via: 'process', people };
+  } finally {
+    await server?.close();
+    for (const list of senders.values()) for (const sender of list) sender.close?.();
+    await store.close();
+  }
 }
 
 function positive(value: string): number {

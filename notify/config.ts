@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PolicySchema } from './policy';
+import { DEFAULT_CHANNELS, NOTIFY_CHANNELS, PolicySchema } from './policy';
 
 /**
  * `notify:` in shaobing.yaml: where the roster is, the escalation policies, the channels and their
@@ -127,6 +127,12 @@ export const NotifySchema = z.strictObject({
       /** The link server listens here, apart from /metrics and /readyz; default 127.0.0.1:8721. */
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8721),
+      /**
+       * The last path segment of the SMS reply callback URLs given to Tencent Cloud and Alibaba Cloud
+       * (`<public_url>/sms-reply/tencent/<reply_token>`): neither signs its callbacks, so the URL is the
+       * secret. At least 16 characters; without it those two callbacks are refused.
+       */
+      reply_token: z.string().min(16).optional(),
     })
     .prefault({}),
   limits: z
@@ -141,6 +147,8 @@ export const NotifySchema = z.strictObject({
   quiet_hours: z.strictObject({ from: Clock, to: Clock }).optional(),
   /** Roster ids of the people told when every channel failed for someone, or a collector source fails. */
   operators: z.array(z.string()).default([]),
+  /** Channels operator messages go through, in failover order; default sms, email, then the group robots and the webhook. */
+  operator_channels: z.array(z.enum(NOTIFY_CHANNELS)).min(1).default([...DEFAULT_CHANNELS]),
   /** By name, as topics' `policy` names them; `default` is built in (notify/policy.ts). */
   policies: z.record(z.string(), PolicySchema).default({}),
   channels: ChannelsSchema.prefault({}),

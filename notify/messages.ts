@@ -72,6 +72,7 @@ export function summaryMessage(held: ReadonlyArray<{ title: string; level: Level
   };
 }
 
-export function operatorMessage(text: string): Message {
-  return { kind: 'operator', level: 2, title: text.slice(0, 60), text: `【运维告警】${text}` };
+/** A recovery closes an earlier operator alert, and says so in its head. */
+export function operatorMessage(text: string, recovered = false): Message {
+  return { kind: 'operator', level: 2, title: text.slice(0, 60), text: `${recovered ? '【运维恢复】' : '【运维告警】'}${text}` };
 }

@@ -15,6 +15,9 @@ import { dutyPerson, type Roster } from './roster';
 export const NOTIFY_CHANNELS = ['sms', 'voice', 'wecom', 'dingtalk', 'feishu', 'email', 'webhook'] as const;
 export type NotifyChannel = (typeof NOTIFY_CHANNELS)[number];
 
+/** Where operator messages and summaries go when nothing says otherwise: whatever reaches the person first. */
+export const DEFAULT_CHANNELS: readonly NotifyChannel[] = ['sms', 'email', 'wecom', 'dingtalk', 'feishu', 'webhook'];
+
 /** `duty` (the policy's rotation), `duty:<rotation>`, `leaders`, `next_tier`, or `person:<id>`. */
 const Target = z.string().regex(/^(duty(:[A-Za-z0-9._-]+)?|leaders|next_tier|person:[A-Za-z0-9._-]+)$/, 'duty, duty:<rotation>, leaders, next_tier or person:<id>');
 

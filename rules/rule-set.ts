@@ -1,6 +1,5 @@
-import { type FSWatcher, watch as watchPath, statSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
 import { type Logger, silentLogger } from '../core/logger';
+import { watchFiles } from '../core/watch-files';
 import { type FileIssue, formatIssue, YamlValidationError } from '../core/yaml-file';
 import { compileTopics, type Matcher } from './matcher';
 import { type LoadedTopic, loadTopicFiles } from './topics';
@@ -51,8 +50,7 @@ export class RuleSet {
   readonly #logger: Logger;
   readonly #listeners: { [E in keyof RuleSetEvents]: Set<RuleSetEvents[E]> } = { reloaded: new Set(), rejected: new Set() };
   #current: RuleSnapshot | undefined;
-  #watchers: FSWatcher[] = [];
-  #timer: NodeJS.Timeout | undefined;
+  #unwatch: (() => void) | undefined;
 
   constructor(options: RuleSetOptions) {
     this.#paths = [...options.paths];
@@ -100,45 +98,15 @@ export class RuleSet {
     return { ok: true, changed: true, rules };
   }
 
-  /**
-   * Reloads after files change. Watches the directories rather than the files: editors save by
-   * writing a new file and renaming it over the old, which ends a watch on the file itself.
-   */
+  /** Reloads after files change (core/watch-files.ts says how); idempotent. */
   watch(): void {
-    if (this.#watchers.length > 0) return;
-    const wanted = new Map<string, Set<string> | 'all'>();
-    for (const path of this.#paths) {
-      let isDirectory = false;
-      try {
-        isDirectory = statSync(path).isDirectory();
-      } catch {
-        // A file not there yet: watch its directory for it.
-      }
-      if (isDirectory) wanted.set(path, 'all');
-      else {
-        const names = wanted.get(dirname(path));
-        if (names !== 'all') wanted.set(dirname(path), (names ?? new Set()).add(basename(path)));
-      }
-    }
-    for (const [dir, names] of wanted) {
-      try {
-        const watcher = watchPath(dir, (_event, name) => {
-          if (names === 'all' || (name !== null && names.has(name.toString()))) this.#schedule();
-        });
-        watcher.on('error', (err) => this.#logger.warn({ err, dir }, 'watching topic files failed; reload by hand'));
-        this.#watchers.push(watcher);
-      } catch (err) {
-        this.#logger.warn({ err, dir }, 'cannot watch topic files; reload by hand');
-      }
-    }
+    this.#unwatch ??= watchFiles(this.#paths, () => this.reload(), { debounceMillis: this.#debounceMillis, log: this.#logger, what: 'topic files' });
   }
 
   /** Stops watching; safe to call more than once. */
   close(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    for (const watcher of this.#watchers) watcher.close();
-    this.#watchers = [];
+    this.#unwatch?.();
+    this.#unwatch = undefined;
   }
 
   /** Adds a listener; returns a function that removes it. A listener that throws is logged, never propagated. */
@@ -147,15 +115,6 @@ export class RuleSet {
     const listeners = this.#listeners[event] as Set<RuleSetEvents[E]>;
     listeners.add(listener);
     return () => listeners.delete(listener);
-  }
-
-  #schedule(): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.reload();
-    }, this.#debounceMillis);
-    this.#timer.unref();
   }
 
   #reject(issues: FileIssue[]): ReloadResult {

@@ -90,6 +90,7 @@ const TEXTS = {
   noDeliveries: ['暂无通知记录', 'No deliveries yet'],
   delivery_sent: ['已送达', 'Sent'],
   delivery_failed: ['失败', 'Failed'],
+  delivery_held: ['暂缓（超出每小时上限，稍后汇总）', 'Held (over the hourly cap; sent in a summary)'],
   history: ['处置记录', 'Handling record'],
   action_opened: ['生成告警', 'opened'],
   action_updated: ['更新', 'updated'],

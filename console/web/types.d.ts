@@ -100,7 +100,7 @@ export interface Delivery {
   channel: string;
   recipient: string;
   attempt: number;
-  status: 'sent' | 'failed';
+  status: 'sent' | 'failed' | 'held';
   error?: string;
   latency_ms: number;
   at: string;

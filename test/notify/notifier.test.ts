@@ -223,6 +223,36 @@ describe('notifier end to end (embedded store, local provider endpoints)', () =>
     await robot.close();
   });
 
+  it('after a restart: a redelivered event resumes its escalation instead of paging again; an alert closed meanwhile gets its "resolved" notice', async () => {
+    clock = bj('2026-03-07 10:00');
+    const a = alert({ key: 'restart', level: 2, title: '桥梁垮塌' });
+    await store.createAlert(a);
+    aliyun.received.length = 0;
+    await notifierWith(channels()).handleEvent(event(a));
+    // wang holds the shift of 03-07.
+    expect(smsTo(aliyun)).toEqual(['13800000003']);
+
+    const second = notifierWith(channels());
+    expect(await second.resume()).toContain(a.id);
+    await second.handleEvent(event(a));
+    expect(aliyun.received).toHaveLength(1);
+    clock += 15 * MIN;
+    await second.tick();
+    await second.tick();
+    expect(smsTo(aliyun)).toEqual(['13800000003', '13800000009']);
+
+    // Closed while no notifier runs: the next one tells both who were paged, once.
+    const current = (await store.getAlert(a.id))!;
+    await store.updateAlert({ ...current.value, status: 'closed', history: [...current.value.history, { at: new Date(clock).toISOString(), action: 'closed', by: '赵主任', note: '已处置' }] }, current.version);
+    const third = notifierWith(channels());
+    await third.resume();
+    await third.tick();
+    expect(smsTo(aliyun).slice(2).sort()).toEqual(['13800000003', '13800000009']);
+    expect(new URLSearchParams(aliyun.received.at(-1)!.body).get('TemplateParam')).toContain('桥梁垮塌');
+    const fourth = notifierWith(channels());
+    expect(await fourth.resume()).not.toContain(a.id);
+  });
+
   it('a drill goes through the chain, marked, and reports time to deliver and to acknowledge', async () => {
     clock = bj('2026-03-06 10:00');
     aliyun.received.length = 0;

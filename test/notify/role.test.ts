@@ -8,6 +8,9 @@ import { busFor, eventually, removeDataDir, storeFor, testConfig } from '../supp
 import { alert } from '../support/records';
 import { providerServer } from './helpers';
 
+// Starting the embedded database alone takes 40 s on a loaded 2-core machine.
+jest.setTimeout(180_000);
+
 it('the notifier role consumes alert_events, pages by SMS, and serves the acknowledgement link that stops it', async () => {
   const sms = await providerServer(() => ({ status: 200, body: { Code: 'OK' } }));
   const base = testConfig('embedded');

@@ -41,6 +41,7 @@ export function testConfig(kind: BackendKind, overrides: { partitions?: number }
         documents: { name: `${name}.documents`, partitions },
         alert_events: { name: `${name}.alert-events`, partitions: 1 },
         dead_letters: { name: `${name}.dead-letters`, partitions: 1 },
+        operator_notices: { name: `${name}.operator-notices`, partitions: 1 },
       },
     },
     store: kind === 'real' ? { elasticsearch: { node: requireEnv('SHAOBING_TEST_ES_URL'), index_prefix: name.toLowerCase() } } : {},

@@ -310,7 +310,7 @@ function Deliveries({ path, version }) {
             ${items.map(
               (d) => html`<tr>
                 <td>${formatTime(d.at, { seconds: true })}</td><td>${d.person}</td><td>${d.channel}</td><td>${d.recipient}</td>
-                <td class=${d.status === 'sent' ? 'pos' : 'neg'}>${t(`delivery_${d.status}`)}${d.error ? html` <span class="muted">${d.error}</span>` : null}</td>
+                <td class=${d.status === 'sent' ? 'pos' : d.status === 'held' ? 'muted' : 'neg'}>${t(`delivery_${d.status}`)}${d.error ? html` <span class="muted">${d.error}</span>` : null}</td>
               </tr>`,
             )}
           </tbody>
