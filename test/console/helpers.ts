@@ -5,6 +5,7 @@
  *   const c = await startConsole({
  *     users: [{ name: 'ana', role: 'analyst' }],   // password defaults to passwordOf(name)
  *     rules: [topicFile],                           // rules.paths (files or folders); default none
+ *     topics: { 'safety.yaml': yamlText },          // or: topic files written to c.topicsDir (in the data dir)
  *     backend: 'embedded',                          // or 'real' (Kafka + OpenSearch from the global setup)
  *     config: { console: { session_hours: 1 } },   // deep-merged over the test config
  *   });
@@ -23,7 +24,8 @@
  * `c.routes` every /api route with its `config.roles` (the authorisation test walks it);
  * `c.addUser()` adds a user while running, as `shaobing user add` would.
  */
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigSchema, type Config } from '../../core/config';
 import { silentLogger } from '../../core/logger';
 import { ROLE_FACTORIES } from '../../daemon/available-roles';
@@ -50,6 +52,8 @@ export interface StartConsoleOptions {
   users?: TestUser[];
   /** Topic files or folders (rules.paths). */
   rules?: string[];
+  /** Topic files to write (name → YAML) into `topicsDir`, which is then added to rules.paths. */
+  topics?: Record<string, string>;
   backend?: BackendKind;
   /** Deep-merged over the test config (objects merge, arrays and values replace). */
   config?: Record<string, unknown>;
@@ -96,6 +100,8 @@ export interface TestConsole {
   services: ConsoleServices;
   store: Store;
   routes: readonly ConsoleRoute[];
+  /** Where `topics` were written (removed with the data dir). */
+  topicsDir: string;
   login(name: string, password?: string): Promise<ConsoleClient>;
   anonymous(): ConsoleClient;
   addUser(user: TestUser): Promise<void>;
@@ -108,10 +114,13 @@ export function passwordOf(name: string): string {
 
 export async function startConsole(options: StartConsoleOptions = {}): Promise<TestConsole> {
   const base = testConfig(options.backend ?? 'embedded');
+  const topicsDir = join(base.data_dir, 'topics');
+  mkdirSync(topicsDir, { recursive: true });
+  for (const [name, text] of Object.entries(options.topics ?? {})) writeFileSync(join(topicsDir, name), text);
   const config = ConfigSchema.parse(
     merge(merge(base as unknown as Record<string, unknown>, {
       http: { host: '127.0.0.1', port: 0 },
-      rules: { paths: options.rules ?? [] },
+      rules: { paths: [...(options.rules ?? []), ...(options.topics ? [topicsDir] : [])] },
       // Scheduled briefings start Chromium at once (a catch-up); tests that want them turn them on.
       console: { briefings: { daily: { enabled: false }, weekly: { enabled: false } } },
     }), options.config ?? {}),
@@ -199,6 +208,7 @@ export async function startConsole(options: StartConsoleOptions = {}): Promise<T
   return {
     url,
     config,
+    topicsDir,
     services: role!.services!,
     store: daemon.store,
     get routes() {

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { stableId } from '../../../core/records';
 import { alert, doc } from '../../support/records';
@@ -64,15 +61,12 @@ function seedBlast() {
 describeBrowser('console in the browser: handling alerts', () => {
   let c: TestConsole;
   let browser: Browser;
-  let rulesDir: string;
   const blast = seedBlast();
   const minor = alert({ key: 'minor', topic: 'chemical-blast', topic_name: '化工企业爆炸起火', level: 3, title: '某化工企业起火已扑灭', last_seen_at: iso(30), updated_at: iso(30) });
   const severe = alert({ key: 'severe', topic: 'chemical-blast', topic_name: '化工企业爆炸起火', level: 1, title: '化工园区连环爆炸 多人死亡', last_seen_at: iso(200), updated_at: iso(200) });
 
   beforeAll(async () => {
-    rulesDir = mkdtempSync(join(tmpdir(), 'shaobing-web-rules-'));
-    writeFileSync(join(rulesDir, 'safety.yaml'), TOPICS);
-    c = await startConsole({ users: [{ name: 'duty1', role: 'duty', display_name: '值班员小王' }, { name: 'ana', role: 'analyst' }], rules: [rulesDir], pollMs: 300 });
+    c = await startConsole({ users: [{ name: 'duty1', role: 'duty', display_name: '值班员小王' }, { name: 'ana', role: 'analyst' }], topics: { 'safety.yaml': TOPICS }, pollMs: 300 });
     await c.store.putDocuments(blast.docs);
     for (const a of [blast.record, minor, severe]) await c.store.createAlert(a);
     await c.store.refresh();
@@ -82,7 +76,6 @@ describeBrowser('console in the browser: handling alerts', () => {
   afterAll(async () => {
     await browser?.close();
     await c?.close();
-    rmSync(rulesDir, { recursive: true, force: true });
   });
 
   it('signs in, shows the queue most severe first, and takes in a new alert live', async () => {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS } from '../../../collectors/sources/news';
+import { CHROMIUM_ARGS } from '../../../core/chromium';
 import { projectPath } from '../../../core/paths';
 import { passwordOf } from '../helpers';
 

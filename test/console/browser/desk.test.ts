@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { alert, doc } from '../../support/records';
@@ -32,16 +31,13 @@ const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString
 describeBrowser('console in the browser: rules, overview, briefings, admin', () => {
   let c: TestConsole;
   let browser: Browser;
-  let rulesDir: string;
   const leak = doc({ key: 'leak', title: '化工厂氯气泄漏 周边居民疏散', text: '某化工厂发生氯气泄漏，周边居民已疏散。', published_at: hoursAgo(20), source: '澎湃新闻' });
   const drill = doc({ key: 'drill', title: '化工厂爆炸应急演练', text: '今天，某化工厂组织爆炸应急演练。', published_at: hoursAgo(30), source: '本地宝' });
   const blast = doc({ key: 'blast', title: '化工厂发生爆炸', text: '某化工厂发生爆炸，伤亡不明。', published_at: hoursAgo(10), source: '新华网', sentiment: -0.8, topics: ['chemical-blast'], level: 2 });
   const other = doc({ key: 'other', title: '国务院新闻办举行发布会', text: '介绍防汛抗旱工作情况。', published_at: hoursAgo(5), source: '中国政府网', sentiment: 0.3 });
 
   beforeAll(async () => {
-    rulesDir = mkdtempSync(join(tmpdir(), 'shaobing-web-rules-'));
-    writeFileSync(join(rulesDir, 'safety.yaml'), ORIGINAL);
-    c = await startConsole({ users: [{ name: 'ana', role: 'analyst' }, { name: 'duty1', role: 'duty' }, { name: 'root', role: 'admin' }], rules: [rulesDir] });
+    c = await startConsole({ users: [{ name: 'ana', role: 'analyst' }, { name: 'duty1', role: 'duty' }, { name: 'root', role: 'admin' }], topics: { 'safety.yaml': ORIGINAL } });
     await c.store.putDocuments([leak, drill, blast, other]);
     const at = hoursAgo(10);
     await c.store.createAlert(alert({ key: 'blast', topic: 'chemical-blast', level: 2, title: blast.title, first_seen_at: at, opened_at: at, last_seen_at: at, updated_at: at }));
@@ -52,7 +48,6 @@ describeBrowser('console in the browser: rules, overview, briefings, admin', () 
   afterAll(async () => {
     await browser?.close();
     await c?.close();
-    rmSync(rulesDir, { recursive: true, force: true });
   });
 
   it('edits a topic: validation as one types, test on text, backtest, save, history, roll back', async () => {
@@ -100,7 +95,7 @@ describeBrowser('console in the browser: rules, overview, briefings, admin', () 
     await page.locator('[data-save] input[name=message]').fill('泄漏也算，演练不算');
     await page.locator('[data-save] button[type=submit]').click();
     await page.locator('[data-save] .notice.ok').waitFor();
-    expect(readFileSync(join(rulesDir, 'safety.yaml'), 'utf8')).toBe(EDITED);
+    expect(readFileSync(join(c.topicsDir, 'safety.yaml'), 'utf8')).toBe(EDITED);
     await page.locator('[data-unsaved]').waitFor({ state: 'detached' });
     await page.locator('[data-tab=history]').click();
     const rows = page.locator('[data-rule-history] tr');
@@ -116,7 +111,7 @@ describeBrowser('console in the browser: rules, overview, briefings, admin', () 
     const previous = versions[1]!;
     await page.locator(`[data-rollback="${previous}"]`).click();
     await page.locator('.history-panel .notice.ok').waitFor();
-    expect(readFileSync(join(rulesDir, 'safety.yaml'), 'utf8')).toBe(ORIGINAL);
+    expect(readFileSync(join(c.topicsDir, 'safety.yaml'), 'utf8')).toBe(ORIGINAL);
     await page.waitForFunction((text) => (document.querySelector('[data-rule-editor]') as HTMLTextAreaElement).value === text, ORIGINAL);
     expect(errors).toEqual([]);
     await context.close();

@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { eventually } from '../../support/backends';
 import { startConsole, type TestConsole } from '../helpers';
@@ -124,7 +121,6 @@ describeBrowser('hostile feed → collector → pipeline → console in Chromium
   let feedServer: Server;
   let c: TestConsole;
   let browser: Browser;
-  let rulesDir: string;
 
   beforeAll(async () => {
     feedServer = createServer((request, response) => {
@@ -139,11 +135,9 @@ describeBrowser('hostile feed → collector → pipeline → console in Chromium
     });
     await new Promise<void>((resolve) => feedServer.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(feedServer.address() as AddressInfo).port}/feed.xml`;
-    rulesDir = mkdtempSync(join(tmpdir(), 'shaobing-xss-rules-'));
-    writeFileSync(join(rulesDir, 'safety.yaml'), TOPICS);
     c = await startConsole({
       users: [{ name: 'ana', role: 'analyst' }],
-      rules: [rulesDir],
+      topics: { 'safety.yaml': TOPICS },
       withRoles: ['collector', 'pipeline'],
       config: {
         sources: [{ type: 'rss', name: '恶意订阅源', url, full_article: 'never' }],
@@ -157,7 +151,6 @@ describeBrowser('hostile feed → collector → pipeline → console in Chromium
     await browser?.close();
     await c?.close();
     await new Promise((resolve) => feedServer?.close(resolve));
-    rmSync(rulesDir, { recursive: true, force: true });
   });
 
   it('shows every payload as text and runs none: queue, alert pages, rules test', async () => {
