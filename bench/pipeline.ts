@@ -13,8 +13,8 @@
  * - latency: documents offered at a fixed rate for a while; publish→alert-indexed latency is the
  *   pipeline's own histogram (bus timestamp → end of the batch that stored the document and
  *   updated its alerts), percentiles interpolated within its buckets.
- * Also printed: consumer lag over time, each stage's share of batch time, peak RSS of the
- * pipeline processes (VmHWM).
+ * Also printed: consumer lag over time, each stage's share of batch time (`lease`: waiting for
+ * the clustering section, docs/pipeline.md), peak RSS of the pipeline processes (VmHWM).
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { createBus } from '../bus';
@@ -165,7 +165,7 @@ async function run(processes: number, corpus: { throughput: Document[]; latency:
 
     const latency = minus(histogram(afterLatency, 'shaobing_pipeline_publish_to_stored_seconds'), histogram(afterThroughput, 'shaobing_pipeline_publish_to_stored_seconds'));
     const throughputLatency = histogram(afterThroughput, 'shaobing_pipeline_publish_to_stored_seconds');
-    const stages = ['analyze', 'cluster', 'store', 'alert'].map((stage) => {
+    const stages = ['analyze', 'lease', 'cluster', 'store', 'refresh', 'alert'].map((stage) => {
       const h = histogram(afterLatency, 'shaobing_pipeline_stage_seconds', `stage="${stage}"`);
       return { stage, sum: h.sum, count: h.count };
     });

@@ -14,6 +14,7 @@ import type { KafkaConfig, TopicsConfig } from '../core/config';
 import { ShaobingError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/logger';
 import { stopOnce } from '../core/lifecycle';
+import { withRetry } from '../core/retry';
 import { runBatchHandler, topicSpec } from './shared';
 import {
   DEFAULT_MAX_BATCH_SIZE,
@@ -36,6 +37,17 @@ export interface KafkaBusOptions {
   /** max.message.bytes of the topics this bus creates, and the consumers' fetch size per partition; default 4 MiB. */
   maxMessageBytes?: number;
   log?: Logger;
+}
+
+/** Group-membership errors after which a consumer must join its group again (kafkajs does not retry them). */
+const REJOINABLE = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);
+
+/** The protocol error's type may sit under kafkajs' KafkaJSNonRetriableError wrapper. */
+function rejoinable(err: unknown): boolean {
+  for (let e = err as { type?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.type && REJOINABLE.has(e.type)) return true;
+  }
+  return false;
 }
 
 /** kafkajs behind the Bus interface: explicit topics, an idempotent producer, commits after the work. */
@@ -141,14 +153,16 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   async function runConsumer(opts: SubscribeOptions): Promise<Subscription> {
     const { name } = topicSpec(options.topics, opts.topic);
     const maxBatchSize = opts.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
-    const consumer: Consumer = kafka.consumer({
-      groupId: opts.group,
-      allowAutoTopicCreation: false,
-      sessionTimeout: config.session_timeout_ms,
-      heartbeatInterval: Math.min(3_000, Math.floor(config.session_timeout_ms / 3)),
-      maxBytesPerPartition: maxMessageBytes,
-      retry: { initialRetryTime: 300, retries: 30 },
-    });
+    const createConsumer = (): Consumer =>
+      kafka.consumer({
+        groupId: opts.group,
+        allowAutoTopicCreation: false,
+        sessionTimeout: config.session_timeout_ms,
+        heartbeatInterval: Math.min(3_000, Math.floor(config.session_timeout_ms / 3)),
+        maxBytesPerPartition: maxMessageBytes,
+        retry: { initialRetryTime: 300, retries: 30 },
+      });
+    let consumer = createConsumer();
     const abort = new AbortController();
     let settle!: { resolve: () => void; reject: (err: unknown) => void };
     const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
@@ -164,17 +178,24 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       abort.abort(err);
     };
 
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) fail(asBusError(payload.error, `Kafka consumer of ${name} (group ${opts.group}) stopped`));
-    });
-
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topic: name, fromBeginning: true });
-      await consumer.run({
+    const launch = async (member: Consumer) => {
+      member.on(member.events.CRASH, ({ payload }) => {
+        if (payload.restart || abort.signal.aborted) return;
+        // Dropped from the group (a batch outlasted the session under load, a broker restarted):
+        // kafkajs gives up on these, but joining again as a new member is all they need.
+        if (rejoinable(payload.error)) {
+          log.warn({ err: payload.error, group: opts.group }, 'kafka: consumer dropped from its group; joining again');
+          setImmediate(() => void relaunch());
+          return;
+        }
+        fail(asBusError(payload.error, `Kafka consumer of ${name} (group ${opts.group}) stopped`));
+      });
+      await member.connect();
+      await member.subscribe({ topic: name, fromBeginning: true });
+      await member.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+        partitionsConsumedConcurrently: opts.concurrentPartitions ?? options.partitionsConsumedConcurrently ?? 1,
         eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }) => {
           for (let i = 0; i < batch.messages.length; i += maxBatchSize) {
             if (abort.signal.aborted || !isRunning() || isStale()) return;
@@ -187,12 +208,25 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
               return;
             }
             const last = chunk[chunk.length - 1]!.offset;
-            await consumer.commitOffsets([{ topic: name, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+            await member.commitOffsets([{ topic: name, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
             resolveOffset(last);
             await heartbeat();
           }
         },
       });
+    };
+
+    const relaunch = async () => {
+      await consumer.disconnect().catch(() => undefined);
+      if (abort.signal.aborted) return;
+      consumer = createConsumer();
+      await withRetry(() => launch(consumer), { signal: abort.signal, maxDelayMs: 10_000 }).catch((err: unknown) =>
+        fail(asBusError(err, `cannot rejoin group ${opts.group} on ${name}`)),
+      );
+    };
+
+    try {
+      await launch(consumer);
     } catch (err) {
       await consumer.disconnect().catch(() => undefined);
       throw asBusError(err, `cannot subscribe group ${opts.group} to ${name}`);

@@ -47,6 +47,11 @@ export interface SubscribeOptions {
   handler: BatchHandler;
   /** Upper bound on messages per handler call; default 500. */
   maxBatchSize?: number;
+  /**
+   * Partitions this member handles at once (Kafka; the embedded bus has one at a time); default
+   * 1. With more, the handler is called concurrently, one batch per partition.
+   */
+  concurrentPartitions?: number;
   /** Cap of the retry backoff for a failing batch; default 30000. */
   maxRetryDelayMs?: number;
   /** Called for each failed attempt before it is retried (for logs and metrics). */

@@ -39,8 +39,20 @@ export class RecentMembers {
   readonly #byId = new Map<string, Member>();
   readonly #byBand = new Map<string, Set<string>>();
   readonly #byParent = new Map<string, string>();
+  /** Latest publication time (ms) of a document decided where this cache did not see it, or evicted from it. */
+  #unseenUpTo = -Infinity;
 
   constructor(private readonly maxEntries = 100_000) {}
+
+  /** Documents published up to `publishedAtMs` may have been decided without this cache seeing them. */
+  unseenUpTo(publishedAtMs: number): void {
+    this.#unseenUpTo = Math.max(this.#unseenUpTo, publishedAtMs);
+  }
+
+  /** Whether every document within the window of `publishedAtMs` that was ever decided is here. */
+  covers(publishedAtMs: number, windowMs: number): boolean {
+    return publishedAtMs - windowMs > this.#unseenUpTo;
+  }
 
   add(member: Member, bands: readonly string[] = []): void {
     this.#byId.delete(member.id);
@@ -53,6 +65,7 @@ export class RecentMembers {
     if (member.parent_id) this.#byParent.set(member.parent_id, member.id);
     while (this.#byId.size > this.maxEntries) {
       const oldest = this.#byId.keys().next().value as string;
+      this.unseenUpTo(Date.parse(this.#byId.get(oldest)!.published_at));
       this.#byId.delete(oldest);
     }
   }
@@ -77,33 +90,56 @@ export function threadCluster(rootId: string): string {
   return stableId('thread', rootId);
 }
 
-export async function assignClusters(batch: readonly Analysis[], store: Store, recent: RecentMembers, options: ClusterOptions = {}): Promise<string[]> {
+export interface Assignment {
+  /** The cluster of each document of the batch, by index. */
+  clusters: string[];
+  /**
+   * Remembers the decisions in `recent`; called once the documents are stored, so that a batch
+   * retried after a failure (a lost clustering lease) decides again from what is stored.
+   */
+  commit(except?: ReadonlySet<string>): void;
+}
+
+export async function assignClusters(batch: readonly Analysis[], store: Store, recent: RecentMembers, options: ClusterOptions = {}): Promise<Assignment> {
   const windowMs = (options.windowHours ?? 72) * 3_600_000;
   const minSimilarity = options.minSimilarity ?? 0.6;
+  const local = new RecentMembers();
+  const decided: Array<{ member: Member; bands?: string[] }> = [];
+  const commit = (except: ReadonlySet<string> = new Set()) => {
+    for (const { member, bands } of decided) if (!except.has(member.id)) recent.add(member, bands);
+  };
   // A batch of nothing but dead letters: no time range to look in (it used to throw RangeError,
   // a non-retriable error that stopped the pipeline for good).
-  if (batch.length === 0) return [];
-  const stored = await lookups(batch, store, windowMs);
+  if (batch.length === 0) return { clusters: [], commit };
+  const stored = await lookups(batch, store, windowMs, recent);
+  // The batch's own earlier decisions first, then this process's recent ones.
+  const seen = {
+    get: (id: string) => local.get(id) ?? recent.get(id),
+    childOf: (id: string) => local.childOf(id) ?? recent.childOf(id),
+    withBands: (bands: readonly string[]) => [...local.withBands(bands), ...recent.withBands(bands)],
+  };
 
-  return batch.map((a, index) => {
+  const clusters = batch.map((a, index) => {
     const { doc } = a;
-    const known = stored.byId.get(doc.id) ?? recent.get(doc.id);
+    const known = stored.byId.get(doc.id) ?? seen.get(doc.id);
     const assign = (cluster: string) => {
-      recent.add({ id: doc.id, cluster_id: cluster, published_at: doc.published_at, ...(a.fingerprint ? { fingerprint: a.fingerprint } : {}), ...(doc.parent_id ? { parent_id: doc.parent_id } : {}) }, a.bands);
+      const member: Member = { id: doc.id, cluster_id: cluster, published_at: doc.published_at, ...(a.fingerprint ? { fingerprint: a.fingerprint } : {}), ...(doc.parent_id ? { parent_id: doc.parent_id } : {}) };
+      local.add(member, a.bands);
+      decided.push({ member, ...(a.bands ? { bands: a.bands } : {}) });
       return cluster;
     };
     if (known) return assign(known.cluster_id);
 
     if (doc.parent_id) {
-      const parent = recent.get(doc.parent_id) ?? stored.byId.get(doc.parent_id);
+      const parent = seen.get(doc.parent_id) ?? stored.byId.get(doc.parent_id);
       return assign(parent?.cluster_id ?? threadCluster(doc.parent_id));
     }
     const thread = threadCluster(doc.id);
-    if (recent.childOf(doc.id) || stored.threads.has(thread)) return assign(thread);
+    if (seen.childOf(doc.id) || stored.threads.has(thread)) return assign(thread);
 
     if (a.fingerprint && a.bands) {
       const at = Date.parse(doc.published_at);
-      const near = [...recent.withBands(a.bands), ...stored.byDoc[index]!]
+      const near = [...seen.withBands(a.bands), ...stored.byDoc[index]!]
         .filter((m) => m.id !== doc.id && m.fingerprint && Math.abs(Date.parse(m.published_at) - at) <= windowMs)
         .filter((m) => similarity(m.fingerprint!, a.fingerprint!) >= minSimilarity)
         .sort((x, y) => Date.parse(x.published_at) - Date.parse(y.published_at) || (x.id < y.id ? -1 : 1));
@@ -111,6 +147,7 @@ export async function assignClusters(batch: readonly Analysis[], store: Store, r
     }
     return assign(stableId('cluster', doc.id));
   });
+  return { clusters, commit };
 }
 
 interface StoredLookups {
@@ -127,7 +164,7 @@ interface StoredLookups {
  */
 const CANDIDATES_PER_DOCUMENT = 20;
 
-async function lookups(batch: readonly Analysis[], store: Store, windowMs: number): Promise<StoredLookups> {
+async function lookups(batch: readonly Analysis[], store: Store, windowMs: number, recent: RecentMembers): Promise<StoredLookups> {
   const ids = [...new Set(batch.flatMap((a) => [a.doc.id, ...(a.doc.parent_id ? [a.doc.parent_id] : [])]))];
   const times = batch.map((a) => Date.parse(a.doc.published_at));
   const time = { from: new Date(Math.min(...times) - windowMs).toISOString(), to: new Date(Math.max(...times) + windowMs + 1).toISOString() };
@@ -136,7 +173,9 @@ async function lookups(batch: readonly Analysis[], store: Store, windowMs: numbe
   // whole batch: that page fills up with hot stories and boilerplate look-alikes and drops the
   // true copies, so a process that has just started (nothing in RecentMembers) clustered
   // differently from one that had been running.
-  const bandSets = batch.map((a) => (a.doc.parent_id ? [] : (a.bands ?? [])));
+  // Nor for documents whose candidates this process has all seen: the store would add none. That
+  // spares most lookups of a process that has the store to itself.
+  const bandSets = batch.map((a) => (a.doc.parent_id || recent.covers(Date.parse(a.doc.published_at), windowMs) ? [] : (a.bands ?? [])));
 
   const [byIdDocs, byDoc, threadDocs] = await Promise.all([
     ids.length ? store.searchDocuments({ id: ids, size: 1000 }) : empty(),

@@ -9,6 +9,7 @@ import type { Store } from '../store/types';
 import { updateAlerts, type AlertCandidate, type AlertingOptions } from './alerting';
 import { analyzeDocument, type AnalyzeDeps, type Analysis } from './analyze';
 import { assignClusters, type ClusterOptions, type RecentMembers } from './cluster';
+import type { ClusterLease, LeasedSection } from './cluster-lease';
 import { decodeDocument } from './decode';
 import type { PipelineMetrics } from './metrics';
 
@@ -20,6 +21,8 @@ export interface PipelineHandlerDeps {
   rules: () => RuleSnapshot | undefined;
   analyze: AnalyzeDeps;
   recent: RecentMembers;
+  /** Serialises clustering with the other pipeline processes of the store. */
+  lease: ClusterLease;
   metrics: PipelineMetrics;
   cluster: ClusterOptions;
   alerting: AlertingOptions;
@@ -50,7 +53,37 @@ export function createPipelineHandler(deps: PipelineHandlerDeps): BatchHandler {
     }
   };
 
-  return async (messages) => {
+  /**
+   * Under the clustering lease: decided, stored and made searchable before the lease passes on,
+   * so the next holder's lookups see these documents. Returns the ids the store refused.
+   */
+  const clusterAndStore = async (analyses: Analysis[], { alone, confirm }: LeasedSection) => {
+    // Another process (or an earlier run) may have decided documents this one never saw.
+    if (!alone) {
+      const latest = await store.searchDocuments({ size: 1, order: 'desc' });
+      if (latest.items[0]) deps.recent.unseenUpTo(Date.parse(latest.items[0].published_at));
+    }
+    const assignment = await time('cluster', () => assignClusters(analyses, store, deps.recent, deps.cluster));
+    const indexed = analyses.map((a, i) => toIndexed(a, assignment.clusters[i]!));
+    await confirm();
+    const rejected = await time('store', async () => {
+      try {
+        await store.putDocuments(indexed);
+        return new Set<string>();
+      } catch (err) {
+        if (!(err instanceof StoreBulkError) || err.retriable) throw err;
+        if (err.failures.some((f) => f.retriable)) {
+          throw new ShaobingError('SB_STORE_UNAVAILABLE', err.message, { cause: err, retriable: true });
+        }
+        return new Set(err.failures.map((f) => f.id));
+      }
+    });
+    await time('refresh', () => store.refresh());
+    assignment.commit(rejected);
+    return { clusters: assignment.clusters, rejected };
+  };
+
+  return async (messages, context) => {
     const dead: DeadLetter[] = [];
     const byId = new Map<string, { message: BusMessage; analysis: Analysis }>();
     const rules = deps.rules();
@@ -75,31 +108,23 @@ export function createPipelineHandler(deps: PipelineHandlerDeps): BatchHandler {
     });
 
     const items = [...byId.values()];
-    const clusters = await time('cluster', () => assignClusters(items.map((i) => i.analysis), store, deps.recent, deps.cluster));
-    const indexed = items.map((item, i) => toIndexed(item.analysis, clusters[i]!));
-
-    const rejected = await time('store', async () => {
-      try {
-        await store.putDocuments(indexed);
-        return new Set<string>();
-      } catch (err) {
-        if (!(err instanceof StoreBulkError) || err.retriable) throw err;
-        if (err.failures.some((f) => f.retriable)) {
-          throw new ShaobingError('SB_STORE_UNAVAILABLE', err.message, { cause: err, retriable: true });
-        }
-        return new Set(err.failures.map((f) => f.id));
-      }
-    });
+    const waited = metrics.stageSeconds.startTimer({ stage: 'lease' });
+    const { clusters, rejected } =
+      items.length === 0
+        ? { clusters: [], rejected: new Set<string>() }
+        : await deps.lease.run((held) => {
+            waited();
+            return clusterAndStore(items.map((i) => i.analysis), held);
+          }, context.heartbeat);
+    // A long batch under load must not look like a dead member; if the group moved on, the commit says so.
+    await context.heartbeat().catch(() => undefined);
     for (const item of items) {
       if (rejected.has(item.analysis.doc.id)) dead.push({ message: item.message, reason: 'the store refused the document' });
     }
 
     const candidates = items.flatMap((item, i) => (rejected.has(item.analysis.doc.id) ? [] : alertCandidates(item.analysis, clusters[i]!)));
     if (candidates.length > 0) {
-      await time('alert', async () => {
-        await store.refresh();
-        await updateAlerts(candidates, store, bus, deps.alerting);
-      });
+      await time('alert', () => updateAlerts(candidates, store, bus, deps.alerting));
       metrics.alertCandidates.inc(candidates.length);
     }
 
@@ -115,7 +140,7 @@ export function createPipelineHandler(deps: PipelineHandlerDeps): BatchHandler {
       deps.log.warn({ count: dead.length, first: dead[0]!.reason }, 'documents sent to the dead-letter topic');
     }
 
-    metrics.documents.inc({ outcome: 'stored' }, indexed.length - rejected.size);
+    metrics.documents.inc({ outcome: 'stored' }, items.length - rejected.size);
     metrics.documents.inc({ outcome: 'dead_letter' }, dead.length);
     const now = Date.now();
     for (const message of messages) metrics.latencySeconds.observe((now - Date.parse(message.timestamp)) / 1000);

@@ -1,8 +1,21 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** The pipeline's figures on the daemon's registry; names are part of the operations contract. */
-export function createPipelineMetrics(registry: Registry) {
+/**
+ * The pipeline's figures on the daemon's registry; names are part of the operations contract.
+ * `lag` is asked of the bus at each scrape; a failed ask leaves the last value.
+ */
+export function createPipelineMetrics(registry: Registry, lag: () => Promise<Array<{ partition: number; lag: number }>>) {
   return {
+    lag: new Gauge({
+      name: 'shaobing_pipeline_consumer_lag',
+      help: 'Documents published but not yet committed by the pipeline group, by partition',
+      labelNames: ['partition'] as const,
+      registers: [registry],
+      async collect() {
+        const partitions = await lag().catch(() => undefined);
+        for (const p of partitions ?? []) this.set({ partition: String(p.partition) }, p.lag);
+      },
+    }),
     documents: new Counter({
       name: 'shaobing_pipeline_documents_total',
       help: 'Documents handled by the pipeline, by outcome (stored, dead_letter)',

@@ -1,4 +1,4 @@
-import type { Subscription } from '../bus/types';
+import type { BatchHandler, Subscription } from '../bus/types';
 import { stopOnce } from '../core/lifecycle';
 import type { Role, RoleContext, RoleHealth } from '../daemon/roles';
 import { decideLevel } from '../rules/level';
@@ -6,31 +6,29 @@ import { RuleSet } from '../rules/rule-set';
 import { createSentimentAnalyzer } from '../rules/sentiment';
 import { createRuleStage } from '../rules/stage';
 import { createTokenizer } from '../rules/tokenizer';
+import { topicKeywords } from '../rules/topics';
 import { formatIssue } from '../core/yaml-file';
 import { sweepOutboxes } from './alerting';
 import { RecentMembers } from './cluster';
+import { createClusterLease } from './cluster-lease';
 import { createPipelineHandler } from './handler';
 import { createPipelineMetrics } from './metrics';
-
-/** The keywords of every topic go into the tokenizer's dictionary, so a keyword is never cut in two. */
-function topicKeywords(rules: RuleSet): string[] {
-  const topics = rules.current?.topics ?? [];
-  return [...new Set(topics.flatMap((t) => [...(t.region ?? []), ...(t.subject ?? []), ...(t.event ?? [])]))];
-}
 
 export function createPipelineRole(context: RoleContext): Role {
   const { config, bus, store, log } = context;
   const settings = config.pipeline;
-  const metrics = createPipelineMetrics(context.metrics);
+  const metrics = createPipelineMetrics(context.metrics, () => bus.lag(settings.group, 'documents'));
   const rules = new RuleSet({ paths: config.rules.paths, logger: log });
   const tokenizer = createTokenizer(config.rules.tokenizer);
   const sentiment = createSentimentAnalyzer({ tokenizer });
   const stage = createRuleStage({ sentiment, levelPolicy: config.rules.level_policy });
   let subscription: Subscription | undefined;
   let problem: string | undefined;
+  /** Set while batches fail and are retried (the store or Kafka down): not ready, and why. */
+  let failing: { since: string; message: string } | undefined;
 
   rules.on('reloaded', (snapshot) => {
-    tokenizer.addWords(topicKeywords(rules));
+    tokenizer.addWords(topicKeywords(rules.current?.topics ?? []));
     problem = undefined;
     log.info({ topics: snapshot.topics.length, version: snapshot.version }, 'topic rules loaded');
   });
@@ -38,6 +36,11 @@ export function createPipelineRole(context: RoleContext): Role {
     problem = `topic files rejected (${kept ? `keeping version ${kept.version}` : 'no rules in force'}): ${issues.map(formatIssue).join('; ')}`;
     log.error({ issues: issues.map(formatIssue) }, 'topic files rejected; keeping the last good rules');
   });
+
+  const succeeded = (handler: BatchHandler): BatchHandler => async (messages, context) => {
+    await handler(messages, context);
+    failing = undefined;
+  };
 
   return {
     name: 'pipeline',
@@ -51,11 +54,14 @@ export function createPipelineRole(context: RoleContext): Role {
         group: settings.group,
         topic: 'documents',
         maxBatchSize: settings.batch_size,
+        // One partition's analysis and alerting overlap another's clustering (which takes turns).
+        concurrentPartitions: 4,
         onRetry: (err, attempt, delayMs) => {
           metrics.retries.inc();
+          failing = { since: failing?.since ?? new Date().toISOString(), message: (err as Error).message };
           log.warn({ err, attempt, delayMs }, 'pipeline batch failed; retrying');
         },
-        handler: createPipelineHandler({
+        handler: succeeded(createPipelineHandler({
           store,
           bus,
           log,
@@ -63,13 +69,14 @@ export function createPipelineRole(context: RoleContext): Role {
           rules: () => rules.current,
           analyze: { tokenizer, stage },
           recent: new RecentMembers(),
+          lease: createClusterLease(store, { name: `pipeline-clustering:${config.bus.topics.documents.name}` }),
           cluster: { windowHours: settings.cluster.window_hours, minSimilarity: settings.cluster.min_similarity },
           alerting: {
             decide: (inputs) => decideLevel({ ...inputs, severityWords: [...inputs.severityWords] }, config.rules.level_policy),
             reopenAfterDocs: settings.reopen_after_docs,
           },
           maxMessageBytes: settings.max_message_bytes,
-        }),
+        })),
       });
       subscription.done.catch((err: unknown) => {
         problem = `the pipeline stopped: ${(err as Error).message}`;
@@ -80,6 +87,7 @@ export function createPipelineRole(context: RoleContext): Role {
     health(): RoleHealth {
       if (!subscription) return { ready: false, detail: 'starting' };
       if (problem?.startsWith('the pipeline stopped')) return { ready: false, detail: problem };
+      if (failing) return { ready: false, detail: `batches failing since ${failing.since}, retrying with backoff: ${failing.message}` };
       return problem ? { ready: true, detail: problem } : { ready: true };
     },
 

@@ -2,13 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createBus } from '../../bus';
 import type { Bus } from '../../bus/types';
 import { defaultConfig, type Config } from '../../core/config';
-import type { Alert, Document, IndexedDocument } from '../../core/records';
+import { AlertEvent, type Alert, type Document, type IndexedDocument } from '../../core/records';
 import type { Store } from '../../store/types';
 import { CORPUS_TOPICS_YAML } from '../../bench/corpus';
 import { PROJECT_ROOT } from './cli';
-import { uniqueName } from './backends';
+import { openDatabaseFor, uniqueName } from './backends';
 
 /**
  * The pipeline as an operator runs it, `shaobing run --role pipeline --config FILE`, in a child
@@ -88,8 +89,8 @@ const MAX_LOG_CHARS = 1_000_000;
  * tests, or with `compiled` from dist/ through bin/, as production runs it (benchmarks measure its
  * memory, which a TypeScript require hook would inflate).
  */
-export function startPipelineProcess(configFile: string, options: { env?: NodeJS.ProcessEnv; compiled?: boolean } = {}): PipelineProcess {
-  const args = ['run', '--role', 'pipeline', '--config', configFile];
+export function startPipelineProcess(configFile: string, options: { env?: NodeJS.ProcessEnv; compiled?: boolean; /** Default pipeline. */ role?: string } = {}): PipelineProcess {
+  const args = ['run', '--role', options.role ?? 'pipeline', '--config', configFile];
   const main = JSON.stringify(resolve(PROJECT_ROOT, 'cli/main'));
   const script = `require(${main}).main(${JSON.stringify(['node', 'shaobing', ...args])}).then((c) => { process.exitCode = c; }, (e) => { console.error(e); process.exitCode = 1; })`;
   const command = options.compiled ? [resolve(PROJECT_ROOT, 'bin/shaobing.js'), ...args] : ['-r', require.resolve('@swc-node/register'), '-e', script];
@@ -128,6 +129,16 @@ export function metricValue(text: string, name: string, labels = ''): number {
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
+/**
+ * The group's lag as the pipeline process reports it (its consumer-lag gauge), for buses the test
+ * cannot open beside it (the embedded one); undefined until the process can tell.
+ */
+export async function reportedLag(child: PipelineProcess): Promise<number | undefined> {
+  const text = await child.metrics().catch(() => '');
+  if (!text.includes('shaobing_pipeline_consumer_lag{')) return undefined;
+  return metricValue(text, 'shaobing_pipeline_consumer_lag');
+}
+
 /** Resolves when the group has committed everything published to the documents topic. */
 export async function drained(bus: Bus, group: string, timeoutMs: number, alive?: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -142,6 +153,39 @@ export async function drained(bus: Bus, group: string, timeoutMs: number, alive?
 
 export async function totalLag(bus: Bus, group: string): Promise<number> {
   return (await bus.lag(group, 'documents')).reduce((sum, p) => sum + p.lag, 0);
+}
+
+/**
+ * Polls the group's lag until `until` holds, through outages of the bus itself (a failed probe
+ * is retried); throws after `timeoutMs` or when `alive` says the pipeline died.
+ */
+export async function waitForLag(bus: Bus, group: string, until: (lag: number) => boolean, timeoutMs: number, alive?: () => boolean): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = NaN;
+  for (;;) {
+    last = await totalLag(bus, group).catch(() => NaN);
+    if (!Number.isNaN(last) && until(last)) return last;
+    if (alive && !alive()) throw new Error('the pipeline process exited');
+    if (Date.now() > deadline) throw new Error(`lag ${last} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Every event published to the run's alert_events topic, redeliveries included. */
+export async function readEvents(config: Config): Promise<AlertEvent[]> {
+  const reader = createBus(config, { openDatabase: openDatabaseFor(config) });
+  const seen: AlertEvent[] = [];
+  const group = uniqueName('events');
+  const sub = await reader.subscribe({ group, topic: 'alert_events', handler: async (batch) => void seen.push(...batch.map((m) => AlertEvent.parse(JSON.parse(m.value.toString('utf8'))))) });
+  for (let i = 0; i < 200 && (await reader.lag(group, 'alert_events')).some((p) => p.lag > 0); i++) await new Promise((r) => setTimeout(r, 100));
+  await sub.stop();
+  await reader.stop();
+  return seen;
+}
+
+/** Events by id: at least once on the bus, exactly once by id. */
+export function eventsById(events: readonly AlertEvent[]): Map<string, AlertEvent> {
+  return new Map(events.map((e) => [e.id, e]));
 }
 
 /** What the equality tests compare of a stored document: everything the pipeline decided. */
