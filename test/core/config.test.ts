@@ -35,7 +35,7 @@ describe('shaobing.yaml', () => {
 
   it('gives an empty file every default, with data_dir relative to the file', () => {
     const config = loadConfig(file(''), {});
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8720 });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8720, trust_proxy: [] });
     expect(config.bus.topics.dead_letters.name).toBe('shaobing.dead-letters');
     expect(config.data_dir).toBe(join(dir, 'var'));
   });
