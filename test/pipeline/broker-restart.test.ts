@@ -6,18 +6,13 @@ import { createBus } from '../../bus';
 import type { Bus } from '../../bus/types';
 import { isProcessAlive } from '../../core/process';
 import { startKafka, type KafkaService } from '../../infra/kafka';
-import { createStore } from '../../store';
-import type { Store } from '../../store/types';
 import { openDatabaseFor, removeDataDir, servicesSkipped, uniqueName } from '../support/backends';
 import {
   checkAlertFigures,
   eventsById,
   pipelineConfig,
-  readEvents,
-  snapshot,
-  startPipelineProcess,
+  replayRuns,
   waitForLag,
-  type PipelineProcess,
 } from '../support/pipeline-process';
 
 /**
@@ -36,8 +31,6 @@ const DOCUMENTS = 3_000;
   const name = uniqueName('broker');
   let kafka: KafkaService;
   let bus: Bus;
-  const stores: Store[] = [];
-  const children: PipelineProcess[] = [];
   let configs: { reference: ReturnType<typeof pipelineConfig>; restarted: ReturnType<typeof pipelineConfig> };
 
   const startBroker = async () => {
@@ -54,31 +47,16 @@ const DOCUMENTS = 3_000;
   }, 180_000);
 
   afterAll(async () => {
-    for (const child of children) child.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
+    await runs.close();
     await bus?.stop();
-    await Promise.all(stores.map((s) => s.close()));
     await kafka?.stop();
     rmSync(kafkaDir, { recursive: true, force: true, maxRetries: 3 });
     if (configs) Object.values(configs).forEach((c) => removeDataDir(c.config));
   }, 60_000);
 
-  const start = (config: ReturnType<typeof pipelineConfig>) => {
-    const child = startPipelineProcess(config.file);
-    children.push(child);
-    let exited = false;
-    void child.exited.then(() => (exited = true));
-    return { child, alive: () => !exited };
-  };
-
-  const finish = async (config: ReturnType<typeof pipelineConfig>, run: ReturnType<typeof start>) => {
-    await waitForLag(bus, config.config.pipeline.group, (lag) => lag === 0, 600_000, run.alive);
-    run.child.kill('SIGTERM');
-    expect(await run.child.exited).toEqual({ code: 0, signal: null });
-    const store = createStore(config.config, { openDatabase: openDatabaseFor(config.config) });
-    stores.push(store);
-    return { store, snapshot: await snapshot(store, corpus), events: await readEvents(config.config) };
-  };
+  const runs = replayRuns(() => bus, corpus);
+  const start = runs.start;
+  const finish = runs.finish;
 
   it('loses no document and doubles no alert or event when the broker is killed and when it is restarted', async () => {
     const reference = await finish(configs.reference, start(configs.reference));

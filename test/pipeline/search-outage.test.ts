@@ -7,16 +7,12 @@ import type { Bus } from '../../bus/types';
 import { isProcessAlive } from '../../core/process';
 import { startEsCompatProxy, type EsCompatProxy } from '../../infra/es-compat-proxy';
 import { startOpenSearch, type OpenSearchService } from '../../infra/opensearch';
-import { createStore } from '../../store';
-import type { Store } from '../../store/types';
 import { openDatabaseFor, removeDataDir, servicesSkipped, uniqueName } from '../support/backends';
 import {
   checkAlertFigures,
   eventsById,
   pipelineConfig,
-  readEvents,
-  snapshot,
-  startPipelineProcess,
+  replayRuns,
   waitForLag,
   type PipelineProcess,
 } from '../support/pipeline-process';
@@ -42,8 +38,6 @@ const OUTAGE_MS = 30_000;
   let engine: OpenSearchService;
   let proxy: EsCompatProxy;
   let bus: Bus;
-  const stores: Store[] = [];
-  const children: PipelineProcess[] = [];
   let configs: { reference: ReturnType<typeof pipelineConfig>; outage: ReturnType<typeof pipelineConfig> };
 
   beforeAll(async () => {
@@ -59,32 +53,17 @@ const OUTAGE_MS = 30_000;
   }, 300_000);
 
   afterAll(async () => {
-    for (const child of children) child.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
+    await runs.close();
     await bus?.stop();
-    await Promise.all(stores.map((s) => s.close()));
     await proxy?.close();
     await engine?.stop();
     rmSync(engineDir, { recursive: true, force: true, maxRetries: 3 });
     if (configs) Object.values(configs).forEach((c) => removeDataDir(c.config));
   }, 60_000);
 
-  const start = (config: ReturnType<typeof pipelineConfig>) => {
-    const child = startPipelineProcess(config.file);
-    children.push(child);
-    let exited = false;
-    void child.exited.then(() => (exited = true));
-    return { child, alive: () => !exited };
-  };
-
-  const finish = async (config: ReturnType<typeof pipelineConfig>, run: ReturnType<typeof start>) => {
-    await waitForLag(bus, config.config.pipeline.group, (lag) => lag === 0, 600_000, run.alive);
-    run.child.kill('SIGTERM');
-    expect(await run.child.exited).toEqual({ code: 0, signal: null });
-    const store = createStore(config.config, { openDatabase: openDatabaseFor(config.config) });
-    stores.push(store);
-    return { store, snapshot: await snapshot(store, corpus), events: await readEvents(config.config) };
-  };
+  const runs = replayRuns(() => bus, corpus);
+  const start = runs.start;
+  const finish = runs.finish;
 
   const readyz = async (child: PipelineProcess) => {
     const response = await fetch(`${await child.url}/readyz`);

@@ -6,6 +6,7 @@ import { createBus } from '../../bus';
 import type { Bus } from '../../bus/types';
 import { defaultConfig, type Config } from '../../core/config';
 import { AlertEvent, type Alert, type Document, type IndexedDocument } from '../../core/records';
+import { createStore } from '../../store';
 import type { Store } from '../../store/types';
 import { CORPUS_TOPICS_YAML } from '../../bench/corpus';
 import { PROJECT_ROOT } from './cli';
@@ -230,4 +231,43 @@ export async function checkAlertFigures(store: Store, alerts: readonly Alert[]):
     }
   }
   return wrong;
+}
+
+/** A pipeline child process replaying the corpus, and whether it is still running. */
+export interface ReplayRun {
+  child: PipelineProcess;
+  alive(): boolean;
+}
+
+/**
+ * Runs of one corpus through pipeline child processes, each drained to the end and read back
+ * (store snapshot and published events) for comparing runs; `close()` kills what is left running
+ * and closes the stores it opened.
+ */
+export function replayRuns(bus: () => Bus, corpus: readonly Document[]) {
+  const children: PipelineProcess[] = [];
+  const stores: Store[] = [];
+  return {
+    start(config: { file: string }): ReplayRun {
+      const child = startPipelineProcess(config.file);
+      children.push(child);
+      let exited = false;
+      void child.exited.then(() => (exited = true));
+      return { child, alive: () => !exited };
+    },
+    /** Waits until the run has consumed everything, stops it cleanly, and reads back what it made. */
+    async finish(config: { config: Config }, run: ReplayRun): Promise<{ store: Store; snapshot: Snapshot; events: AlertEvent[] }> {
+      await waitForLag(bus(), config.config.pipeline.group, (lag) => lag === 0, 600_000, run.alive);
+      run.child.kill('SIGTERM');
+      expect(await run.child.exited).toEqual({ code: 0, signal: null });
+      const store = createStore(config.config, { openDatabase: openDatabaseFor(config.config) });
+      stores.push(store);
+      return { store, snapshot: await snapshot(store, corpus), events: await readEvents(config.config) };
+    },
+    async close(): Promise<void> {
+      for (const child of children) child.kill('SIGKILL');
+      await Promise.all(children.map((c) => c.exited));
+      await Promise.all(stores.map((s) => s.close()));
+    },
+  };
 }
