@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { lock } from 'proper-lockfile';
 import { z } from 'zod';
 import { ShaobingError } from '../../core/errors';
 import { type Logger, silentLogger } from '../../core/logger';
@@ -13,6 +14,8 @@ import { writeFileAtomic } from '../../core/atomic-write';
  * embedded store is locked by the running daemon, and `shaobing user add` must work beside it.
  * Every write replaces the file atomically (temporary file, fsync, rename) with mode 0600; readers
  * notice a change by its stat and read it again, so a user added from the shell can sign in at once.
+ * Each change reads, modifies and writes the file under a lock (proper-lockfile's `<file>.lock`
+ * directory), so the console and `shaobing user …` changing it at once both keep their change.
  *
  * `generation` counts password changes and disablings: a session carries the generation it was
  * issued under and dies when the number moves on.
@@ -132,33 +135,55 @@ export class UserDirectory {
       created_at: at,
       updated_at: at,
     };
-    const users = this.#read();
-    if (users.some((u) => u.name === name)) throw usersFileError(this.file, `user "${name}" already exists`);
-    this.#write([...users, user]);
+    await this.#locked(() => {
+      const users = this.#read();
+      if (users.some((u) => u.name === name)) throw usersFileError(this.file, `user "${name}" already exists`);
+      this.#write([...users, user]);
+    });
     return userView(user);
   }
 
   /** Applies a change; a new password or disabling ends the user's sessions (the generation moves on). */
   async update(name: string, change: UserChange, at: string): Promise<{ before: UserView; after: UserView; user: StoredUser }> {
     const hash = change.password === undefined ? undefined : await hashPassword(valid(PASSWORD, change.password, 'password'));
-    const users = this.#read();
-    const index = users.findIndex((u) => u.name === name);
-    const current = users[index];
-    if (!current) throw usersFileError(this.file, `no user "${name}"`);
-    const revoke = hash !== undefined || (change.disabled === true && !current.disabled);
-    const { display_name: _dropped, ...withoutDisplayName } = current;
-    const next: StoredUser = {
-      ...(change.display_name === null ? withoutDisplayName : current),
-      ...(change.role ? { role: valid(ROLE, change.role, 'role') } : {}),
-      ...(change.disabled === undefined ? {} : { disabled: change.disabled }),
-      ...(hash ? { password_hash: hash } : {}),
-      ...(change.display_name ? { display_name: valid(DISPLAY_NAME, change.display_name, 'display_name') } : {}),
-      ...(change.language ? { language: valid(LANGUAGE, change.language, 'language') } : {}),
-      generation: current.generation + (revoke ? 1 : 0),
-      updated_at: at,
-    };
-    this.#write(users.map((u, i) => (i === index ? next : u)));
-    return { before: userView(current), after: userView(next), user: next };
+    return this.#locked(() => {
+      const users = this.#read();
+      const index = users.findIndex((u) => u.name === name);
+      const current = users[index];
+      if (!current) throw usersFileError(this.file, `no user "${name}"`);
+      const revoke = hash !== undefined || (change.disabled === true && !current.disabled);
+      const { display_name: _dropped, ...withoutDisplayName } = current;
+      const next: StoredUser = {
+        ...(change.display_name === null ? withoutDisplayName : current),
+        ...(change.role ? { role: valid(ROLE, change.role, 'role') } : {}),
+        ...(change.disabled === undefined ? {} : { disabled: change.disabled }),
+        ...(hash ? { password_hash: hash } : {}),
+        ...(change.display_name ? { display_name: valid(DISPLAY_NAME, change.display_name, 'display_name') } : {}),
+        ...(change.language ? { language: valid(LANGUAGE, change.language, 'language') } : {}),
+        generation: current.generation + (revoke ? 1 : 0),
+        updated_at: at,
+      };
+      this.#write(users.map((u, i) => (i === index ? next : u)));
+      return { before: userView(current), after: userView(next), user: next };
+    });
+  }
+
+  /** Runs `change` holding the file's lock; a lock left by a crashed process goes stale after 10 s. */
+  async #locked<T>(change: () => T): Promise<T> {
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+    const release = await lock(this.file, {
+      realpath: false,
+      stale: 10_000,
+      retries: { retries: 50, minTimeout: 20, maxTimeout: 500 },
+      lockfilePath: `${this.file}.lock`,
+    }).catch((err: unknown) => {
+      throw usersFileError(this.file, `cannot lock it for a change: ${(err as Error).message}`, err);
+    });
+    try {
+      return change();
+    } finally {
+      await release();
+    }
   }
 
   #stat(): string {
@@ -194,7 +219,6 @@ export class UserDirectory {
   }
 
   #write(users: StoredUser[]): void {
-    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     writeFileAtomic(this.file, `${JSON.stringify({ users }, null, 2)}\n`, { mode: 0o600 });
     this.#users = users;
     this.#stamp = this.#stat();

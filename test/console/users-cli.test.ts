@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { lock } from 'proper-lockfile';
 import { loadConfig } from '../../core/config';
 import { eventually, storeFor } from '../support/backends';
 import { runCli } from '../support/cli';
@@ -68,6 +69,22 @@ describe('shaobing user', () => {
     const noTerminal = await cli(['add', 'bob', '--role', 'duty']);
     expect(noTerminal.code).toBe(1);
     expect(noTerminal.stderr).toContain('--password-stdin');
+  });
+
+  it('waits for the lock of another process changing the file, then keeps both changes', async () => {
+    // The console (or a second `shaobing user`) in the middle of its read-modify-write.
+    const release = await lock(usersFile, { realpath: false, lockfilePath: `${usersFile}.lock` });
+    let finished = false;
+    const adding = cli(['add', 'cy', '--role', 'duty', '--password-stdin'], 'third-pass-123\n').finally(() => (finished = true));
+    await new Promise((r) => setTimeout(r, 2_500));
+    const whileLocked = { finished, names: JSON.parse(readFileSync(usersFile, 'utf8')).users.map((u: { name: string }) => u.name) };
+    const extra = JSON.parse(readFileSync(usersFile, 'utf8'));
+    extra.users.push({ ...extra.users[0], name: 'held', role: 'analyst' });
+    writeFileSync(usersFile, JSON.stringify(extra));
+    await release();
+    expect(whileLocked).toEqual({ finished: false, names: ['ada'] });
+    expect(await adding).toMatchObject({ code: 0 });
+    expect(JSON.parse(readFileSync(usersFile, 'utf8')).users.map((u: { name: string }) => u.name)).toEqual(['ada', 'held', 'cy']);
   });
 
   it('works beside a running daemon: the new user signs in at once, passwd and disable end sessions, audit entries are queued and imported', async () => {
