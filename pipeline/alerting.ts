@@ -3,7 +3,7 @@ import type { Bus } from '../bus/types';
 import { isShaobingError, ShaobingError } from '../core/errors';
 import type { Alert } from '../core/records';
 import type { Store, Versioned } from '../store/types';
-import { clusterDocuments, summarize } from './summary';
+import { clusterFigures, summarize, type ClusterFigures } from './summary';
 
 /**
  * Opens and updates alerts for the documents of a batch that matched a topic and should alert.
@@ -24,52 +24,75 @@ export interface AlertCandidate {
 export interface AlertingOptions extends FoldOptions {
   /** Re-reads after lost optimistic-concurrency races before giving up (retriably); default 10. */
   maxConflicts?: number;
-  /** Alerts of one batch written at once (each is a few round trips); default 8. */
-  concurrency?: number;
 }
 
+/**
+ * The alerts of a batch are read, summarised, written and cleared of their events a few round
+ * trips at a time, all together: one read of the alerts, one search of their clusters, one
+ * write. Alerts that lost a race (another process wrote them) go round again.
+ */
 export async function updateAlerts(candidates: readonly AlertCandidate[], store: Store, bus: Bus, options: AlertingOptions): Promise<void> {
   const groups = new Map<string, AlertCandidate[]>();
   for (const c of candidates) {
     const id = alertId(c.topic.id, c.cluster_id);
     groups.set(id, [...(groups.get(id) ?? []), c]);
   }
-  // Alerts are independent records: round trips for several of them overlap.
-  const queue = [...groups];
-  const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      const [id, group] = next;
-      const ordered = [...group].sort((a, b) => Date.parse(a.published_at) - Date.parse(b.published_at) || (a.doc_id < b.doc_id ? -1 : 1));
-      const written = await writeAlert(id, ordered, store, options);
-      await flushOutbox(id, store, bus, options.maxConflicts, written);
+  for (const group of groups.values()) group.sort((a, b) => Date.parse(a.published_at) - Date.parse(b.published_at) || (a.doc_id < b.doc_id ? -1 : 1));
+
+  const written: Array<Versioned<Alert>> = [];
+  let pending = [...groups.keys()];
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    if (attempt > (options.maxConflicts ?? 10)) {
+      throw new ShaobingError('SB_STORE_CONFLICT', `gave up after ${attempt - 1} concurrent updates of alert ${pending[0]}`, { retriable: true });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(queue.length, options.concurrency ?? 8) }, worker));
+    // Each cluster split at its earliest candidate: the older documents counted by the store.
+    const [current, figures] = await Promise.all([store.getAlerts(pending), clusterFigures(store, pending.map((id) => ({ ...groups.get(id)![0]!, since: groups.get(id)![0]!.published_at })))]);
+    const folded = await Promise.all(pending.map((id, i) => fold(groups.get(id)!, current.get(id), figures[i], store, options)));
+    // Unchanged alerts may still hold events an earlier attempt wrote but could not publish.
+    written.push(...folded.flatMap((alert, i) => (alert || !current.has(pending[i]!) ? [] : [current.get(pending[i]!)!])));
+    const writes = folded.flatMap((alert, i) => (alert ? [{ id: pending[i]!, alert }] : []));
+    const results = await store.writeAlerts(writes.map(({ id, alert }) => ({ alert, ...(current.has(id) ? { expected: current.get(id)!.version } : {}) })));
+    written.push(...results.flatMap((r) => (r ? [r] : [])));
+    pending = writes.filter((_, i) => !results[i]).map((w) => w.id);
+  }
+  await flushOutboxes(written.filter((w) => (w.value.outbox ?? []).length > 0), store, bus, options.maxConflicts);
 }
 
-/** The alert as written, or as it stands when nothing changed. */
-async function writeAlert(id: string, ordered: AlertCandidate[], store: Store, options: AlertingOptions): Promise<Versioned<Alert> | undefined> {
+/**
+ * The alert after folding in its candidates, each against the cluster as it stood at that
+ * candidate's time, or undefined when nothing changes. The whole stored cluster gives the figures.
+ */
+async function fold(ordered: AlertCandidate[], current: Versioned<Alert> | undefined, cluster: ClusterFigures | undefined, store: Store, options: AlertingOptions): Promise<Alert | undefined> {
   const { topic, cluster_id } = ordered[0]!;
-  return onConflictRetry(options.maxConflicts, async () => {
-    // Each document's view (up to and including its time) decides the level; the whole stored
-    // cluster gives the figures. The queries do not depend on each other.
-    const [current, members] = await Promise.all([store.getAlert(id), clusterDocuments(store, topic.id, cluster_id)]);
-    const [summaries, totals] = members
-      ? [ordered.map((c) => summarize(members.filter((d) => Date.parse(d.published_at) <= Date.parse(c.published_at)))), summarize(members)]
-      : await Promise.all([
-          Promise.all(
-            // A range's end is exclusive.
-            ordered.map((c) => store.summarizeDocuments({ topic: [topic.id], cluster_id: [cluster_id], time: { to: new Date(Date.parse(c.published_at) + 1).toISOString() } })),
-          ),
-          store.summarizeDocuments({ topic: [topic.id], cluster_id: [cluster_id] }),
-        ]);
-    let alert = current?.value;
-    ordered.forEach((c, i) => {
-      alert = foldAlert(alert, { topic: c.topic, cluster_id: c.cluster_id, signals: c.signals, summary: summaries[i]!, totals }, options) ?? alert;
-    });
-    if (!alert || alert === current?.value) return current;
-    return current ? store.updateAlert(alert, current.version) : store.createAlert(alert);
+  const [summaries, totals] = cluster
+    ? [ordered.map((c) => summarize(cluster, Date.parse(c.published_at))), summarize(cluster)]
+    : await Promise.all([
+        Promise.all(
+          // A range's end is exclusive.
+          ordered.map((c) => store.summarizeDocuments({ topic: [topic.id], cluster_id: [cluster_id], time: { to: new Date(Date.parse(c.published_at) + 1).toISOString() } })),
+        ),
+        store.summarizeDocuments({ topic: [topic.id], cluster_id: [cluster_id] }),
+      ]);
+  let alert = current?.value;
+  ordered.forEach((c, i) => {
+    alert = foldAlert(alert, { topic: c.topic, cluster_id: c.cluster_id, signals: c.signals, summary: summaries[i]!, totals }, options) ?? alert;
   });
+  return alert === current?.value ? undefined : alert;
+}
+
+/** Publishes the pending events of these alerts at once, then removes exactly those from their outboxes. */
+async function flushOutboxes(alerts: Array<Versioned<Alert>>, store: Store, bus: Bus, maxConflicts?: number): Promise<void> {
+  if (alerts.length === 0) return;
+  const events = alerts.flatMap((a) => a.value.outbox ?? []);
+  await bus.publish(
+    'alert_events',
+    events.map((event) => ({ key: event.alert_id, value: event, headers: { type: event.type } })),
+  );
+  const results = await store.writeAlerts(alerts.map((a) => ({ alert: { ...a.value, outbox: [] }, expected: a.version })));
+  // Written meanwhile by another process: clear what was published, one by one.
+  for (const [i, result] of results.entries()) {
+    if (!result) await flushOutbox(alerts[i]!.value.id, store, bus, maxConflicts);
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import { StoreBulkError } from '../store';
 import type { Store } from '../store/types';
 import { updateAlerts, type AlertCandidate, type AlertingOptions } from './alerting';
 import { analyzeDocument, type AnalyzeDeps, type Analysis } from './analyze';
-import { assignClusters, type ClusterOptions, type RecentMembers } from './cluster';
+import { assignClusters, journalEntry, learnEntries, learnFromStore, type ClusterOptions, type RecentMembers } from './cluster';
 import type { ClusterLease, LeasedSection } from './cluster-lease';
 import { decodeDocument } from './decode';
 import type { PipelineMetrics } from './metrics';
@@ -44,6 +44,7 @@ export const DEAD_LETTER_HEADERS = { reason: 'x-shaobing-reason', origin: 'x-sha
  */
 export function createPipelineHandler(deps: PipelineHandlerDeps): BatchHandler {
   const { store, bus, metrics } = deps;
+  const refreshDocuments = coalesced(() => store.refresh('documents'));
   const time = async <T>(stage: string, fn: () => Promise<T> | T): Promise<T> => {
     const end = metrics.stageSeconds.startTimer({ stage });
     try {
@@ -54,14 +55,14 @@ export function createPipelineHandler(deps: PipelineHandlerDeps): BatchHandler {
   };
 
   /**
-   * Under the clustering lease: decided, stored and made searchable before the lease passes on,
-   * so the next holder's lookups see these documents. Returns the ids the store refused.
+   * Under the clustering lease: decided and stored before the lease passes on, and the decisions
+   * left in the lease's journal for the next holder. Returns the ids the store refused.
    */
-  const clusterAndStore = async (analyses: Analysis[], { alone, confirm }: LeasedSection) => {
+  const clusterAndStore = async (analyses: Analysis[], { missed, confirm, publish }: LeasedSection) => {
     // Another process (or an earlier run) may have decided documents this one never saw.
-    if (!alone) {
-      const latest = await store.searchDocuments({ size: 1, order: 'desc' });
-      if (latest.items[0]) deps.recent.unseenUpTo(Date.parse(latest.items[0].published_at));
+    if (!missed || !learnEntries(deps.recent, missed)) {
+      const learned = await time('learn', () => learnFromStore(store, deps.recent, deps.cluster));
+      deps.log.info({ learned }, 'clustering decisions learned from the store');
     }
     const assignment = await time('cluster', () => assignClusters(analyses, store, deps.recent, deps.cluster));
     const indexed = analyses.map((a, i) => toIndexed(a, assignment.clusters[i]!));
@@ -78,8 +79,8 @@ export function createPipelineHandler(deps: PipelineHandlerDeps): BatchHandler {
         return new Set(err.failures.map((f) => f.id));
       }
     });
-    await time('refresh', () => store.refresh());
     assignment.commit(rejected);
+    publish(() => journalEntry(assignment.members.filter((m) => !rejected.has(m.id))));
     return { clusters: assignment.clusters, rejected };
   };
 
@@ -124,6 +125,8 @@ export function createPipelineHandler(deps: PipelineHandlerDeps): BatchHandler {
 
     const candidates = items.flatMap((item, i) => (rejected.has(item.analysis.doc.id) ? [] : alertCandidates(item.analysis, clusters[i]!)));
     if (candidates.length > 0) {
+      // Alert figures are searched for: the batch's documents must be searchable first.
+      await time('refresh', refreshDocuments);
       await time('alert', () => updateAlerts(candidates, store, bus, deps.alerting));
       metrics.alertCandidates.inc(candidates.length);
     }
@@ -144,6 +147,33 @@ export function createPipelineHandler(deps: PipelineHandlerDeps): BatchHandler {
     metrics.documents.inc({ outcome: 'dead_letter' }, dead.length);
     const now = Date.now();
     for (const message of messages) metrics.latencySeconds.observe((now - Date.parse(message.timestamp)) / 1000);
+  };
+}
+
+/**
+ * Calls of `fn` made while one runs share the next run (which starts after all of them), not one
+ * each: a refresh started after a caller's writes is all it needs, and the partitions' batches
+ * ask for one at nearly the same moments.
+ */
+function coalesced(fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  const start = (): Promise<void> => {
+    const run = fn().finally(() => {
+      if (running === run) running = undefined;
+    });
+    running = run;
+    return run;
+  };
+  return () => {
+    if (!running) return start();
+    next ??= running
+      .catch(() => undefined)
+      .then(() => {
+        next = undefined;
+        return start();
+      });
+    return next;
   };
 }
 

@@ -64,8 +64,19 @@ export function minhash(shingles: Set<string>, minShingles = 8): string | undefi
 
 /** Estimated Jaccard similarity: the share of positions where the minimum hashes agree. */
 export function similarity(a: string, b: string): number {
+  return hashSimilarity(hashesOf(a), hashesOf(b));
+}
+
+/** The 64 minimum hashes of a fingerprint, for comparing it many times without slicing strings. */
+export function hashesOf(fingerprint: string): Uint32Array {
+  const hashes = new Uint32Array(MINHASH_SIZE);
+  for (let i = 0; i < MINHASH_SIZE; i++) hashes[i] = parseInt(fingerprint.slice(i * 8, i * 8 + 8), 16);
+  return hashes;
+}
+
+export function hashSimilarity(a: Uint32Array, b: Uint32Array): number {
   let same = 0;
-  for (let i = 0; i < MINHASH_SIZE; i++) if (a.slice(i * 8, i * 8 + 8) === b.slice(i * 8, i * 8 + 8)) same++;
+  for (let i = 0; i < MINHASH_SIZE; i++) if (a[i] === b[i]) same++;
   return same / MINHASH_SIZE;
 }
 
@@ -74,8 +85,19 @@ export function similarity(a: string, b: string): number {
  * probability 1 − (1 − s⁴)¹⁶: 0.998 at s = 0.76, 0.12 at s = 0.3 (then rejected by `similarity`).
  */
 export function bands(fingerprint: string): string[] {
+  return bandsOf((i) => fingerprint.slice(i * 8, i * 8 + 8));
+}
+
+/** The same bands from the 64 minimum hashes (hashesOf) of a fingerprint. */
+export function hashBands(hashes: Uint32Array): string[] {
+  return bandsOf((i) => hashes[i]!.toString(16).padStart(8, '0'));
+}
+
+function bandsOf(hex: (position: number) => string): string[] {
   return Array.from({ length: BAND_COUNT }, (_, i) => {
-    const slice = fingerprint.slice(i * ROWS_PER_BAND * 8, (i + 1) * ROWS_PER_BAND * 8);
+    let slice = '';
+    for (let j = i * ROWS_PER_BAND; j < (i + 1) * ROWS_PER_BAND; j++) slice += hex(j);
     return `${i}:${fnv1a(slice).toString(16).padStart(8, '0')}`;
   });
 }
+

@@ -7,11 +7,15 @@ import { silentLogger, type Logger } from '../core/logger';
 import { AuditEntry, Delivery, type Alert, type IndexedDocument } from '../core/records';
 import { alertFilters, alertSort, auditFilters, auditSort, deliveryFilters, deliverySort, documentFilters, documentSort, type Filter, type SortKey } from './query';
 import {
+  LEASE_JOURNAL_SIZE,
+  MAX_MEMBERS_PAGE,
+  MAX_PAGE_SIZE,
   pageSize,
   screenDocuments,
   StoreBulkError,
   type BandMember,
   type BulkItemFailure,
+  type DocumentFigures,
   type Aggregation,
   type Bucket,
   type SearchResult,
@@ -48,6 +52,8 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
     audit: `${config.index_prefix}-audit`,
   };
   let closed: Promise<void> | undefined;
+  /** The version of each lease this store last wrote as its holder, so a renewal needs no read. */
+  const holding = new Map<string, { seqNo: number; primaryTerm: number; position: number }>();
 
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     if (closed) throw new ShaobingError('SB_STORE_STOPPED', 'the Elasticsearch store has been closed');
@@ -177,7 +183,7 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
               },
               sort: [{ _score: { order: 'desc' } }, ...documentSort({ order: 'asc' }).map((s) => ({ [s.field]: { order: s.dir } }))],
               size: bands.length === 0 ? 0 : size,
-              _source: ['id', 'cluster_id', 'published_at', 'fingerprint'],
+              _source: MEMBER_FIELDS,
             },
           ]),
         }),
@@ -186,6 +192,74 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
         if ('error' in r) throw asStoreError(new esErrors.ResponseError({ body: r, statusCode: r.status } as never), 'find band members');
         return r.hits.hits.map((h) => h._source!);
       });
+    },
+
+    async splitDocumentFigures(queries) {
+      if (queries.length === 0) return [];
+      const response = await call('split document figures', () =>
+        client.msearch<DocumentFigures>({
+          searches: queries.flatMap(({ query, since }) => [
+            { index: index.documents },
+            {
+              query: toQuery(documentFilters(query)),
+              // Hits from `since` on; the aggregations count what came before.
+              post_filter: { range: { published_at: { gte: since } } },
+              sort: documentSort({}).map((s) => ({ [s.field]: { order: s.dir } })),
+              size: MAX_PAGE_SIZE,
+              track_total_hits: true,
+              _source: ['published_at', 'source', 'platform', 'metrics'],
+              aggs: {
+                before: {
+                  filter: { range: { published_at: { lt: since } } },
+                  aggs: {
+                    first: { min: { field: 'published_at' } },
+                    last: { max: { field: 'published_at' } },
+                    reposts: { sum: { field: 'metrics.reposts' } },
+                    comments: { sum: { field: 'metrics.comments' } },
+                    sources: { terms: { field: 'source', size: FIGURE_TERMS } },
+                    platforms: { terms: { field: 'platform', size: FIGURE_TERMS } },
+                    hours: { date_histogram: { field: 'published_at', fixed_interval: '1h', min_doc_count: 1 } },
+                  },
+                },
+              },
+            },
+          ]),
+        }),
+      );
+      return response.responses.map((r) => {
+        if ('error' in r) throw asStoreError(new esErrors.ResponseError({ body: r, statusCode: r.status } as never), 'split document figures');
+        const since = { total: totalOf(r.hits.total), items: r.hits.hits.map((h) => h._source!) };
+        type Terms = { buckets: Array<{ key: string | number; doc_count: number }>; sum_other_doc_count?: number };
+        const a = r.aggregations!.before as unknown as { doc_count: number; first: { value: number | null }; last: { value: number | null }; reposts: { value: number }; comments: { value: number }; sources: Terms; platforms: Terms; hours: Terms };
+        // Counted exactly only if every source and platform came back.
+        if ((a.sources.sum_other_doc_count ?? 0) > 0 || (a.platforms.sum_other_doc_count ?? 0) > 0) return { since };
+        const buckets = (t: Terms, key: (k: string | number) => string) => t.buckets.map((b) => ({ key: key(b.key), count: b.doc_count }));
+        return {
+          since,
+          before: {
+            count: a.doc_count,
+            ...(a.doc_count > 0 && a.first.value !== null && a.last.value !== null ? { first_at: new Date(a.first.value).toISOString(), last_at: new Date(a.last.value).toISOString() } : {}),
+            reposts: a.reposts.value ?? 0,
+            comments: a.comments.value ?? 0,
+            sources: buckets(a.sources, String),
+            platforms: buckets(a.platforms, String),
+            hours: buckets(a.hours, (k) => new Date(k).toISOString()),
+          },
+        };
+      });
+    },
+
+    async listMembers(options) {
+      const response = await call('list members', () =>
+        client.search<BandMember>({
+          index: index.documents,
+          query: toQuery(documentFilters({ time: options.time })),
+          sort: documentSort({ order: 'desc' }).map((s) => ({ [s.field]: { order: s.dir } })),
+          size: Math.min(Math.max(options.size, 0), MAX_MEMBERS_PAGE),
+          _source: MEMBER_FIELDS,
+        }),
+      );
+      return response.hits.hits.map((h) => h._source!);
     },
 
     async summarizeDocuments(query) {
@@ -252,6 +326,41 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
       }
     },
 
+    async getAlerts(ids) {
+      if (ids.length === 0) return new Map();
+      const response = await call('get alerts', () => client.mget<Alert>({ index: index.alerts, ids: [...ids] }));
+      const found = new Map<string, Versioned<Alert>>();
+      for (const doc of response.docs) {
+        if ('error' in doc) throw asStoreError(new esErrors.ResponseError({ body: doc, statusCode: 500 } as never), 'get alerts');
+        if (doc.found) found.set(doc._id, versioned(doc));
+      }
+      return found;
+    },
+
+    async writeAlerts(writes) {
+      if (writes.length === 0) return [];
+      const response = await call('write alerts', () =>
+        client.bulk({
+          operations: writes.flatMap(({ alert, expected }) => {
+            const [seqNo, primaryTerm] = (expected ?? '').split(':').map(Number);
+            return [
+              expected === undefined ? { create: { _index: index.alerts, _id: alert.id } } : { index: { _index: index.alerts, _id: alert.id, if_seq_no: seqNo!, if_primary_term: primaryTerm! } },
+              alert,
+            ];
+          }),
+        }),
+      );
+      return response.items.map((item, i) => {
+        const result = (item.create ?? item.index)!;
+        if (result.status === 409) return undefined;
+        if (result.error) {
+          const retriable = result.status === 429 || result.status >= 500;
+          throw new ShaobingError(retriable ? 'SB_STORE_UNAVAILABLE' : 'SB_STORE_REJECTED', `write alert ${result._id}: ${result.error.type}: ${result.error.reason ?? ''}`, { retriable });
+        }
+        return { value: writes[i]!.alert, version: `${result._seq_no}:${result._primary_term}` };
+      });
+    },
+
     async searchAlerts(query) {
       const response = await search<Alert>(index.alerts, alertFilters(query), alertSort(query), query.size, query.offset);
       return { total: totalOf(response.hits.total), items: response.hits.hits.map(versioned) };
@@ -303,18 +412,38 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
 
     async acquireLease(name, owner, ttlMs, options = {}) {
       const now = Date.now();
-      const lease: Lease = { owner, until: new Date(now + ttlMs).toISOString() };
+      const take = (position: number): Lease => ({ owner, until: new Date(now + ttlMs).toISOString(), position });
+      // A holder renewing needs no read: its last write's version proves nobody wrote since.
+      const mine = options.renew ? holding.get(leaseKey(name, owner)) : undefined;
+      if (mine) {
+        const lease = take(mine.position + (options.advance ? 1 : 0));
+        const written = await call('renew lease', () =>
+          client.index({ index: index.leases, id: name, if_seq_no: mine.seqNo, if_primary_term: mine.primaryTerm, document: lease }, { ignore: [409] }),
+        );
+        // 409: someone wrote since; perhaps only to say they wait, which the read below tells.
+        if (written.result !== undefined && written._seq_no !== undefined) {
+          holding.set(leaseKey(name, owner), { seqNo: written._seq_no, primaryTerm: written._primary_term!, position: lease.position });
+          return { previousOwner: owner, position: lease.position, contended: false };
+        }
+      }
       // A get is real-time, and the conditional write below makes the take atomic.
       const current = await call('get lease', () => client.get<Lease>({ index: index.leases, id: name }, { ignore: [404] }));
       const held = current.found ? current._source : undefined;
-      if (options.renew ? !held || held.owner !== owner || Date.parse(held.until) === 0 : held && held.owner !== owner && Date.parse(held.until) > now) return undefined;
+      const version = { if_seq_no: current._seq_no!, if_primary_term: current._primary_term! };
+      if (options.renew ? !held || held.owner !== owner || Date.parse(held.until) === 0 : held && held.owner !== owner && Date.parse(held.until) > now) {
+        // Refused while someone else holds it: say so once, for the holder's next renewal to see.
+        if (!options.renew && held && held.waiting === undefined) {
+          await call('wait for lease', () => client.index({ index: index.leases, id: name, ...version, document: { ...held, waiting: owner } }, { ignore: [409] }));
+        }
+        return undefined;
+      }
+      const lease = take((held?.position ?? 0) + (options.advance ? 1 : 0));
       try {
-        await call('take lease', () =>
-          held
-            ? client.index({ index: index.leases, id: name, if_seq_no: current._seq_no!, if_primary_term: current._primary_term!, document: lease })
-            : client.index({ index: index.leases, id: name, op_type: 'create', document: lease }),
+        const written = await call('take lease', () =>
+          held ? client.index({ index: index.leases, id: name, ...version, document: lease }) : client.index({ index: index.leases, id: name, op_type: 'create', document: lease }),
         );
-        return held ? { previousOwner: held.owner } : {};
+        holding.set(leaseKey(name, owner), { seqNo: written._seq_no!, primaryTerm: written._primary_term!, position: lease.position });
+        return { ...(held ? { previousOwner: held.owner } : {}), position: lease.position, contended: held?.waiting !== undefined && held.waiting !== owner };
       } catch (err) {
         if (isStatus(err, 409)) return undefined;
         throw err;
@@ -322,17 +451,44 @@ export function createElasticsearchStore(options: ElasticsearchStoreOptions): St
     },
 
     async releaseLease(name, owner) {
+      const key = leaseKey(name, owner);
+      const mine = holding.get(key);
+      holding.delete(key);
+      // Kept, expired, so that the next holder learns who held it last. 409: written since.
+      if (mine) {
+        const freed: Lease = { owner, until: new Date(0).toISOString(), position: mine.position };
+        const written = await call('release lease', () =>
+          client.index({ index: index.leases, id: name, if_seq_no: mine.seqNo, if_primary_term: mine.primaryTerm, document: freed }, { ignore: [409] }),
+        );
+        if (written.result !== undefined) return;
+      }
       const current = await call('get lease', () => client.get<Lease>({ index: index.leases, id: name }, { ignore: [404] }));
       if (!current.found || current._source?.owner !== owner) return;
-      // Kept, expired, so that the next holder learns who held it last. 409: taken over since.
-      const freed: Lease = { owner, until: new Date(0).toISOString() };
+      const freed: Lease = { owner, until: new Date(0).toISOString(), position: current._source.position ?? 0 };
       await call('release lease', () =>
         client.index({ index: index.leases, id: name, if_seq_no: current._seq_no!, if_primary_term: current._primary_term!, document: freed }, { ignore: [409] }),
       );
     },
 
-    async refresh() {
-      await call('refresh', () => client.indices.refresh({ index: [index.documents, index.alerts, index.deliveries, index.audit] }));
+    async putLeaseEntry(name, position, entry) {
+      await call('write lease journal', () => client.index({ index: index.leases, id: journalId(name, position), document: { position, entry } }));
+    },
+
+    async getLeaseEntries(name, positions) {
+      if (positions.length === 0) return new Map();
+      const response = await call('read lease journal', () =>
+        client.mget<{ position: number; entry: unknown }>({ index: index.leases, docs: positions.map((p) => ({ _id: journalId(name, p) })) }),
+      );
+      const entries = new Map<number, unknown>();
+      response.docs.forEach((doc, i) => {
+        const source = 'found' in doc && doc.found ? doc._source : undefined;
+        if (source && source.position === positions[i]) entries.set(positions[i]!, source.entry);
+      });
+      return entries;
+    },
+
+    async refresh(only) {
+      await call('refresh', () => client.indices.refresh({ index: only === 'documents' ? [index.documents] : [index.documents, index.alerts, index.deliveries, index.audit] }));
     },
 
     close() {
@@ -397,6 +553,11 @@ function asStoreError(err: unknown, what: string): ShaobingError {
   }
   return new ShaobingError('SB_STORE_REJECTED', `${what}: ${message}`, { cause: err });
 }
+
+/** Distinct sources (or platforms) of a cluster's older documents counted at once; more, and the cluster is summarised by the store. */
+const FIGURE_TERMS = 2000;
+
+const MEMBER_FIELDS = ['id', 'cluster_id', 'published_at', 'fingerprint', 'parent_id'];
 
 /** Chinese is searched through jieba tokens the pipeline made, so the engine needs no Chinese plugin. */
 const WHITESPACE_ANALYSIS: estypes.IndicesIndexSettingsAnalysis = {
@@ -485,9 +646,23 @@ const AUDIT_MAPPINGS: estypes.MappingTypeMapping = {
 interface Lease {
   owner: string;
   until: string;
+  /** The journal's position (absent in leases written by older versions: 0). */
+  position: number;
+  /** Who asked for the lease while it was held; cleared by the next write of its holder. */
+  waiting?: string;
 }
 
-const LEASE_MAPPINGS: estypes.MappingTypeMapping = { dynamic: false, properties: { owner: keyword, until: date } };
+/** Journal entries share the leases' index: a ring of ids per lease, each entry saying its position. */
+function journalId(name: string, position: number): string {
+  return `${name}#journal:${position % LEASE_JOURNAL_SIZE}`;
+}
+
+function leaseKey(name: string, owner: string): string {
+  return `${name}\u0000${owner}`;
+}
+
+/** Journal entries are kept as given, never indexed. */
+const LEASE_MAPPINGS: estypes.MappingTypeMapping = { dynamic: false, properties: { owner: keyword, until: date, position: { type: 'long' }, entry: stored } };
 
 const DELIVERY_MAPPINGS: estypes.MappingTypeMapping = {
   dynamic: false,

@@ -1,10 +1,11 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { EmbeddedDatabase } from '../core/embedded-db';
-import { ShaobingError } from '../core/errors';
+import { isShaobingError, ShaobingError } from '../core/errors';
 import { DEFAULT_TIME_ZONE } from '../core/time';
 import { AuditEntry, Delivery, type Alert, type IndexedDocument } from '../core/records';
+import { countFigures } from './figures';
 import { alertFilters, alertSort, auditFilters, auditSort, deliveryFilters, deliverySort, documentFilters, documentSort, type Filter, type SortKey } from './query';
-import { DOCUMENT_SUM_FIELDS, pageSize, queryTokens, screenDocuments, StoreBulkError, type Aggregation, type Bucket, type Store, type Versioned } from './types';
+import { DOCUMENT_SUM_FIELDS, LEASE_JOURNAL_SIZE, MAX_MEMBERS_PAGE, MAX_PAGE_SIZE, pageSize, queryTokens, screenDocuments, StoreBulkError, type Aggregation, type BandMember, type Bucket, type DocumentFigures, type SplitFigures, type Store, type Versioned } from './types';
 
 export interface EmbeddedStoreOptions {
   /** Opened by init(); released by close(). */
@@ -189,6 +190,9 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
         });
         ddl.push('CREATE INDEX IF NOT EXISTS documents_bands ON documents USING gin (fingerprint_bands);');
         ddl.push('CREATE TABLE IF NOT EXISTS leases (name text PRIMARY KEY, owner text NOT NULL, until timestamptz NOT NULL);');
+        ddl.push('ALTER TABLE leases ADD COLUMN IF NOT EXISTS position bigint NOT NULL DEFAULT 0;');
+        ddl.push('ALTER TABLE leases ADD COLUMN IF NOT EXISTS waiting text;');
+        ddl.push('CREATE TABLE IF NOT EXISTS lease_journal (name text NOT NULL, slot int NOT NULL, position bigint NOT NULL, entry jsonb NOT NULL, PRIMARY KEY (name, slot));');
         // Only one process opens a data dir, so a lease left here was held by one that died: free
         // it at once rather than making a restart wait for it to expire.
         ddl.push(`UPDATE leases SET until = 'epoch';`);
@@ -226,7 +230,7 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
 
     async findBandMembers(lookups, options) {
       const pg = await db();
-      const results: Array<Array<{ id: string; cluster_id?: string; published_at: string; fingerprint?: string }>> = [];
+      const results: BandMember[][] = [];
       // One statement at a time: PGlite serves one query at once anyway.
       for (const bands of lookups) {
         if (bands.length === 0) {
@@ -239,9 +243,32 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
           `SELECT body FROM documents ${where.sql} ORDER BY ${shared} DESC, published_at ASC, id ASC LIMIT ${pageSize(options.size ?? 20)}`,
           [...where.params, [...bands]],
         );
-        results.push(rows.map(({ body: d }) => ({ id: d.id, published_at: d.published_at, ...(d.cluster_id ? { cluster_id: d.cluster_id } : {}), ...(d.fingerprint ? { fingerprint: d.fingerprint } : {}) })));
+        results.push(rows.map(({ body }) => bandMember(body)));
       }
       return results;
+    },
+
+    async splitDocumentFigures(queries) {
+      const results: SplitFigures[] = [];
+      const figures = ({ published_at, source, platform, metrics }: IndexedDocument): DocumentFigures => ({ published_at, source, platform, ...(metrics ? { metrics } : {}) });
+      for (const { query, since } of queries) {
+        const later = (a?: string) => (a === undefined || Date.parse(a) < Date.parse(since) ? since : a);
+        const earlier = (a?: string) => (a === undefined || Date.parse(a) > Date.parse(since) ? since : a);
+        const page = await store.searchDocuments({ ...query, time: { ...query.time, from: later(query.time?.from) }, size: MAX_PAGE_SIZE });
+        const where = toWhere(DOCUMENTS, documentFilters({ ...query, time: { ...query.time, to: earlier(query.time?.to) } }));
+        const { rows } = await (await db()).query<{ body: IndexedDocument }>(`SELECT body FROM documents ${where.sql}`, where.params);
+        results.push({ before: countFigures(rows.map((r) => figures(r.body))), since: { total: page.total, items: page.items.map(figures) } });
+      }
+      return results;
+    },
+
+    async listMembers(options) {
+      const where = toWhere(DOCUMENTS, documentFilters({ time: options.time }));
+      const { rows } = await (await db()).query<{ body: IndexedDocument }>(
+        `SELECT body FROM documents ${where.sql} ORDER BY published_at DESC, id ASC LIMIT ${Math.min(Math.max(options.size, 0), MAX_MEMBERS_PAGE)}`,
+        where.params,
+      );
+      return rows.map(({ body }) => bandMember(body));
     },
 
     async summarizeDocuments(query) {
@@ -302,6 +329,24 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
       const row = rows[0];
       if (!row) throw new ShaobingError('SB_STORE_CONFLICT', `alert ${alert.id} changed since version ${expected}`);
       return { value: alert, version: String(row.version) };
+    },
+
+    async getAlerts(ids) {
+      const { rows } = await (await db()).query<{ body: Alert; version: number }>('SELECT body, version FROM alerts WHERE id = ANY($1::text[])', [[...ids]]);
+      return new Map(rows.map((r) => [r.body.id, { value: r.body, version: String(r.version) }]));
+    },
+
+    async writeAlerts(writes) {
+      const written: Array<Versioned<Alert> | undefined> = [];
+      for (const { alert, expected } of writes) {
+        try {
+          written.push(expected === undefined ? await store.createAlert(alert) : await store.updateAlert(alert, expected));
+        } catch (err) {
+          if (!isShaobingError(err, 'SB_STORE_EXISTS') && !isShaobingError(err, 'SB_STORE_CONFLICT')) throw err;
+          written.push(undefined);
+        }
+      }
+      return written;
     },
 
     async searchAlerts(query) {
@@ -366,28 +411,54 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
     async acquireLease(name, owner, ttlMs, options = {}) {
       const now = Date.now();
       const until = new Date(now + ttlMs);
+      const step = options.advance ? 1 : 0;
       const pg = await db();
       // A renewal never takes a freed lease: someone else may have held it meanwhile.
       if (options.renew) {
-        const { rows } = await pg.query(`UPDATE leases SET until = $3 WHERE name = $1 AND owner = $2 AND until > 'epoch' RETURNING name`, [name, owner, until]);
-        return rows.length > 0 ? { previousOwner: owner } : undefined;
+        const { rows } = await pg.query<{ position: string; waiting: string | null }>(
+          `UPDATE leases SET until = $3, position = leases.position + $4, waiting = NULL FROM (SELECT waiting FROM leases WHERE name = $1) AS before
+           WHERE leases.name = $1 AND owner = $2 AND until > 'epoch' RETURNING leases.position, before.waiting`,
+          [name, owner, until, step],
+        );
+        return rows[0] ? { previousOwner: owner, position: Number(rows[0].position), contended: rows[0].waiting !== null } : undefined;
       }
       return pg.transaction(async (tx) => {
-        const before = await tx.query<{ owner: string }>('SELECT owner FROM leases WHERE name = $1 FOR UPDATE', [name]);
-        const { rows } = await tx.query(
-          `INSERT INTO leases (name, owner, until) VALUES ($1, $2, $3)
-           ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
-           WHERE leases.owner = excluded.owner OR leases.until <= $4 RETURNING name`,
-          [name, owner, until, new Date(now)],
+        const before = await tx.query<{ owner: string; waiting: string | null }>('SELECT owner, waiting FROM leases WHERE name = $1 FOR UPDATE', [name]);
+        const { rows } = await tx.query<{ position: string }>(
+          `INSERT INTO leases (name, owner, until, position) VALUES ($1, $2, $3, $5)
+           ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until, position = leases.position + $5, waiting = NULL
+           WHERE leases.owner = excluded.owner OR leases.until <= $4 RETURNING position`,
+          [name, owner, until, new Date(now), step],
         );
-        const previous = before.rows[0]?.owner;
-        return rows.length === 0 ? undefined : previous === undefined ? {} : { previousOwner: previous };
+        const previous = before.rows[0];
+        if (rows.length === 0) {
+          await tx.query('UPDATE leases SET waiting = $2 WHERE name = $1 AND waiting IS NULL', [name, owner]);
+          return undefined;
+        }
+        const contended = previous?.waiting != null && previous.waiting !== owner;
+        return { ...(previous ? { previousOwner: previous.owner } : {}), position: Number(rows[0]!.position), contended };
       });
     },
 
     async releaseLease(name, owner) {
       // Kept, expired, so that the next holder learns who held it last.
-      await (await db()).query(`UPDATE leases SET until = 'epoch' WHERE name = $1 AND owner = $2`, [name, owner]);
+      await (await db()).query(`UPDATE leases SET until = 'epoch', waiting = NULL WHERE name = $1 AND owner = $2`, [name, owner]);
+    },
+
+    async putLeaseEntry(name, position, entry) {
+      await (await db()).query(
+        `INSERT INTO lease_journal (name, slot, position, entry) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name, slot) DO UPDATE SET position = excluded.position, entry = excluded.entry`,
+        [name, position % LEASE_JOURNAL_SIZE, position, JSON.stringify(entry)],
+      );
+    },
+
+    async getLeaseEntries(name, positions) {
+      const { rows } = await (await db()).query<{ position: string; entry: unknown }>(
+        'SELECT position, entry FROM lease_journal WHERE name = $1 AND position = ANY($2::bigint[])',
+        [name, positions],
+      );
+      return new Map(rows.map((r) => [Number(r.position), r.entry]));
     },
 
     async refresh() {
@@ -403,6 +474,16 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): Store {
     },
   };
   return store;
+}
+
+function bandMember(d: IndexedDocument): BandMember {
+  return {
+    id: d.id,
+    published_at: d.published_at,
+    ...(d.cluster_id ? { cluster_id: d.cluster_id } : {}),
+    ...(d.fingerprint ? { fingerprint: d.fingerprint } : {}),
+    ...(d.parent_id ? { parent_id: d.parent_id } : {}),
+  };
 }
 
 function toWhere(spec: TableSpec, filters: Filter[]): { sql: string; params: unknown[] } {

@@ -142,18 +142,62 @@ export interface DocumentSummary {
   peak_per_hour: number;
 }
 
+/** What an alert's figures are made of, per document (DocumentSummary sums these). */
+export type DocumentFigures = Pick<IndexedDocument, 'published_at' | 'source' | 'platform' | 'metrics'>;
+
+/**
+ * Exact counts of some documents' figures: a DocumentSummary before it keeps only the top
+ * sources and platforms, so that the counts of two sets of documents add up (store/figures.ts).
+ */
+export interface FigureCounts {
+  count: number;
+  first_at?: string;
+  last_at?: string;
+  reposts: number;
+  comments: number;
+  /** Every source, platform and UTC clock hour (its ISO start) with its count, in no order. */
+  sources: Bucket[];
+  platforms: Bucket[];
+  hours: Bucket[];
+}
+
+/** A query's documents split at a time: the older counted, the newer listed. */
+export interface SplitFigures {
+  /** The documents published before the split, counted; undefined when too varied to count in one go. */
+  before?: FigureCounts;
+  /** The figures of those published from the split on, newest first (up to MAX_PAGE_SIZE; `total` says how many). */
+  since: SearchResult<DocumentFigures>;
+}
+
+/** One alert write of several: an update from `expected`, or a create when absent. */
+export interface AlertWrite {
+  alert: Alert;
+  expected?: Version;
+}
+
 /** What clustering needs of a stored document. */
 export interface BandMember {
   id: string;
   cluster_id?: string;
   published_at: string;
   fingerprint?: string;
+  parent_id?: string;
 }
+
+/** Most documents listMembers returns at once. */
+export const MAX_MEMBERS_PAGE = 10_000;
 
 export interface LeaseGrant {
   /** Who held the lease last before this grant (the same owner for a renewal); undefined if nobody ever did. */
   previousOwner?: string;
+  /** How far the lease's journal has advanced (`advance`), over all its holders; 0 at first. */
+  position: number;
+  /** Someone else asked for the lease while this owner held it: the holder should hand it over soon. */
+  contended: boolean;
 }
+
+/** Journal entries are kept for the last this many positions of a lease; older ones may be gone. */
+export const LEASE_JOURNAL_SIZE = 64;
 
 export interface SearchResult<T> {
   total: number;
@@ -178,11 +222,30 @@ export interface Store {
    * crowd out the true copies.
    */
   findBandMembers(lookups: ReadonlyArray<readonly string[]>, options: { time: TimeRange; size?: number }): Promise<BandMember[][]>;
+  /**
+   * What clustering needs of the newest `size` documents (at most MAX_MEMBERS_PAGE) published in
+   * `time`, newest first (then by id): how a pipeline process learns the decisions it missed.
+   */
+  listMembers(options: { time: TimeRange; size: number }): Promise<BandMember[]>;
+  /**
+   * For each query, its documents split at `since`: those published before counted, those from
+   * then on listed; all in one round trip. How the pipeline sums a growing cluster without
+   * reading all of it each time.
+   */
+  splitDocumentFigures(queries: ReadonlyArray<{ query: DocumentQuery; since: string }>): Promise<SplitFigures[]>;
   /** Fails with SB_STORE_EXISTS when the id is taken: two pipelines racing to open one alert get one winner. */
   createAlert(alert: Alert): Promise<Versioned<Alert>>;
   getAlert(id: string): Promise<Versioned<Alert> | undefined>;
   /** Fails with SB_STORE_CONFLICT unless the stored version is still `expected`. */
   updateAlert(alert: Alert, expected: Version): Promise<Versioned<Alert>>;
+  /** The alerts of these ids that exist, in one round trip. */
+  getAlerts(ids: readonly string[]): Promise<Map<string, Versioned<Alert>>>;
+  /**
+   * createAlert / updateAlert for several alerts in one round trip: for each write, the alert as
+   * written, or undefined where it lost a race (SB_STORE_EXISTS or SB_STORE_CONFLICT alone would
+   * have been thrown). Any other failure fails the call.
+   */
+  writeAlerts(writes: readonly AlertWrite[]): Promise<Array<Versioned<Alert> | undefined>>;
   searchAlerts(query: AlertQuery): Promise<SearchResult<Versioned<Alert>>>;
   aggregateAlerts(query: AlertQuery, aggregation: Aggregation<AlertTermsField, AlertTimeField>): Promise<Bucket[]>;
   /** Idempotent upsert by id, like putDocuments: a retried write of the same attempt leaves one record. */
@@ -197,11 +260,27 @@ export interface Store {
    * `renew`, granted only while `owner` still holds it, expired or not: no one else took it in
    * between. Expiry is judged by the callers' clocks, so theirs must agree to well within `ttlMs`.
    */
-  acquireLease(name: string, owner: string, ttlMs: number, options?: { renew?: boolean }): Promise<LeaseGrant | undefined>;
+  /**
+   * A refused owner is remembered as waiting, which the holder's next grant reports (`contended`).
+   * With `advance` (a holder's renewal), the journal's position moves one on: the holder may
+   * then write the entry of the new position.
+   */
+  acquireLease(name: string, owner: string, ttlMs: number, options?: { renew?: boolean; advance?: boolean }): Promise<LeaseGrant | undefined>;
   /** Frees the lease if `owner` holds it; otherwise does nothing. */
   releaseLease(name: string, owner: string): Promise<void>;
-  /** Makes every write so far visible to search (Elasticsearch is near-real-time; gets are always current). */
-  refresh(): Promise<void>;
+  /**
+   * The lease's journal: what each holder did, for the next holders to read. An entry is written
+   * by the holder that advanced to its position; entries more than LEASE_JOURNAL_SIZE positions
+   * old may be overwritten. Reads are real-time (no refresh needed).
+   */
+  putLeaseEntry(name: string, position: number, entry: unknown): Promise<void>;
+  /** The entries still kept at these positions (missing ones, never written or overwritten, are absent). */
+  getLeaseEntries(name: string, positions: readonly number[]): Promise<Map<number, unknown>>;
+  /**
+   * Makes every write so far visible to search (Elasticsearch is near-real-time; gets are always
+   * current); with `documents`, only the documents' (the others become visible within a second).
+   */
+  refresh(only?: 'documents'): Promise<void>;
   /** Safe to call twice. */
   close(): Promise<void>;
 }

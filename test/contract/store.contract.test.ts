@@ -117,6 +117,41 @@ describe.each(backendKinds)('Store contract (%s)', (kind) => {
       expect((await store.searchDocuments({ fingerprint_bands: ['0:9999'] })).total).toBe(0);
     });
 
+    it('lists what clustering needs of the newest documents in a time range, newest first', async () => {
+      const at = (h: number) => `2026-04-0${1 + Math.floor(h / 24)}T${String(h % 24).padStart(2, '0')}:00:00.000Z`;
+      const members = [0, 1, 2].map((h) => doc({ key: `member-${h}`, cluster_id: `m${h}`, published_at: at(h), fingerprint: 'c'.repeat(512), ...(h === 2 ? { parent_id: 'orig' } : {}) }));
+      await store.putDocuments(members);
+      await store.refresh('documents');
+      expect(await store.listMembers({ time: { from: at(0), to: at(3) }, size: 2 })).toEqual([
+        { id: members[2]!.id, cluster_id: 'm2', published_at: at(2), fingerprint: 'c'.repeat(512), parent_id: 'orig' },
+        { id: members[1]!.id, cluster_id: 'm1', published_at: at(1), fingerprint: 'c'.repeat(512) },
+      ]);
+      expect((await store.listMembers({ time: { from: at(0), to: at(1) }, size: 10 })).map((m) => m.id)).toEqual([members[0]!.id]);
+    });
+
+    it('splits several queries’ documents at a time at once: the older counted, the newer listed', async () => {
+      const figures = ({ published_at, source, platform, metrics }: typeof fire) => ({ published_at, source, platform, ...(metrics ? { metrics } : {}) });
+      const [c1, everything, none] = await store.splitDocumentFigures([
+        { query: { cluster_id: ['c1'] }, since: '2026-03-06T00:00:00Z' },
+        { query: { cluster_id: ['c1', 'c2'] }, since: '2026-03-01T00:00:00Z' },
+        { query: { cluster_id: ['none'] }, since: '2026-03-06T00:00:00Z' },
+      ]);
+      expect(c1!.since).toEqual({ total: 1, items: [figures(hospital)] });
+      expect(c1!.before).toEqual({
+        count: 1,
+        first_at: '2026-03-05T15:30:00.000Z',
+        last_at: '2026-03-05T15:30:00.000Z',
+        reposts: 0,
+        comments: 0,
+        sources: [{ key: '央视新闻', count: 1 }],
+        platforms: [{ key: 'weibo', count: 1 }],
+        hours: [{ key: '2026-03-05T15:00:00.000Z', count: 1 }],
+      });
+      expect(everything!.since.items.map((d) => d.published_at)).toEqual([hospital, flood, fire].map((d) => d.published_at));
+      expect(everything!.before).toMatchObject({ count: 0, sources: [], hours: [] });
+      expect(none).toEqual({ since: { total: 0, items: [] }, before: { count: 0, reposts: 0, comments: 0, sources: [], platforms: [], hours: [] } });
+    });
+
     it('summarizes a cluster: counts, time span, sources, platforms, reposts, comments and peak hourly growth', async () => {
       const cluster = 'summary-cluster';
       await store.putDocuments([
@@ -271,6 +306,21 @@ describe.each(backendKinds)('Store contract (%s)', (kind) => {
       await store.updateAlert({ ...pending, outbox: [] }, v1.version);
       await store.refresh();
       expect((await store.searchAlerts({ topic: ['outbox'], with_outbox: true })).total).toBe(0);
+    });
+
+    it('reads and writes several alerts at once, a lost race reported per alert', async () => {
+      const [a, b, c] = ['many-a', 'many-b', 'many-c'].map((key) => alert({ key }));
+      const existing = await store.createAlert(c!);
+      const first = await store.writeAlerts([{ alert: a! }, { alert: b! }, { alert: { ...c!, doc_count: 7 }, expected: existing.version }]);
+      expect(first.map((w) => w?.value.id)).toEqual([a!.id, b!.id, c!.id]);
+      // A create of a taken id and an update from a stale version lose; the fresh update wins.
+      const second = await store.writeAlerts([{ alert: a! }, { alert: { ...c!, doc_count: 9 }, expected: existing.version }, { alert: { ...b!, doc_count: 4 }, expected: first[1]!.version }]);
+      expect(second.map((w) => w?.value.doc_count)).toEqual([undefined, undefined, 4]);
+      const read = await store.getAlerts([a!.id, b!.id, c!.id, 'no-such-alert']);
+      expect([...read.keys()].sort()).toEqual([a!.id, b!.id, c!.id].sort());
+      expect(read.get(b!.id)).toEqual(second[2]);
+      expect(read.get(c!.id)).toEqual(first[2]);
+      expect(await store.getAlerts([])).toEqual(new Map());
     });
 
     it('returns nothing for an unknown alert', async () => {

@@ -1,6 +1,6 @@
 import { buildCorpus } from '../../bench/corpus';
 import { stableId, type IndexedDocument } from '../../core/records';
-import { clusterDocuments, summarize } from '../../pipeline/summary';
+import { clusterFigures, summarize } from '../../pipeline/summary';
 import type { Store } from '../../store/types';
 import { backendKinds, removeDataDir, storeFor, testConfig } from '../support/backends';
 
@@ -33,20 +33,32 @@ describe.each(backendKinds)('cluster summaries computed by the pipeline (%s)', (
     removeDataDir(config);
   });
 
-  it('equals the store’s summary of the whole cluster and of the cluster up to each time', async () => {
+  it('equals the store’s summary of the whole cluster and of the cluster up to each time, wherever it is split', async () => {
     for (const cluster of ['c0', 'c1', 'c2']) {
-      const members = await clusterDocuments(store, 't', cluster);
-      expect(members).toHaveLength(docs.filter((d) => d.cluster_id === cluster).length);
-      expect(summarize(members!)).toEqual(await store.summarizeDocuments({ topic: ['t'], cluster_id: [cluster] }));
-      for (const cut of members!.slice(0, 40).map((d) => d.published_at)) {
-        const upTo = members!.filter((d) => Date.parse(d.published_at) <= Date.parse(cut));
-        expect(summarize(upTo)).toEqual(await store.summarizeDocuments({ topic: ['t'], cluster_id: [cluster], time: { to: new Date(Date.parse(cut) + 1).toISOString() } }));
+      const times = docs.filter((d) => d.cluster_id === cluster).map((d) => Date.parse(d.published_at)).sort((a, b) => a - b);
+      // Split before everything, in the middle, and after the last document (all counted by the store).
+      for (const split of [times[0]!, times[Math.floor(times.length / 2)]!, times[times.length - 1]! + 1]) {
+        const since = new Date(split).toISOString();
+        const [figures] = await clusterFigures(store, [{ topic: { id: 't' }, cluster_id: cluster, since }]);
+        expect(figures!.before.count + figures!.since.length).toBe(times.length);
+        expect(summarize(figures!)).toEqual(await store.summarizeDocuments({ topic: ['t'], cluster_id: [cluster] }));
+        for (const cut of times.filter((t) => t >= split).slice(0, 20)) {
+          expect(summarize(figures!, cut)).toEqual(await store.summarizeDocuments({ topic: ['t'], cluster_id: [cluster], time: { to: new Date(cut + 1).toISOString() } }));
+        }
       }
     }
-    expect(summarize([])).toEqual(await store.summarizeDocuments({ topic: ['none'] }));
+    const [none] = await clusterFigures(store, [{ topic: { id: 'none' }, cluster_id: 'c0', since: docs[0]!.published_at }]);
+    expect(summarize(none!)).toEqual(await store.summarizeDocuments({ topic: ['none'] }));
   });
 
-  it('leaves a cluster larger than one page to the store', async () => {
-    expect(await clusterDocuments(store, 't', 'big')).toBeUndefined();
+  it('leaves a cluster with more than a page of documents since the split to the store', async () => {
+    const first = new Date(Math.min(...big.map((d) => Date.parse(d.published_at)))).toISOString();
+    const after = new Date(Math.max(...big.map((d) => Date.parse(d.published_at))) + 1).toISOString();
+    const split = await clusterFigures(store, [
+      { topic: { id: 't' }, cluster_id: 'big', since: first },
+      { topic: { id: 't' }, cluster_id: 'big', since: after },
+    ]);
+    expect(split[0]).toBeUndefined();
+    expect(summarize(split[1]!)).toEqual(await store.summarizeDocuments({ topic: ['t'], cluster_id: ['big'] }));
   });
 });
