@@ -8,14 +8,18 @@
  * out for the cache, since with tens of thousands of keywords nearly every Chinese character
  * starts one and the scan is bound by memory reads:
  *
- * - Code units are first mapped to dense symbols; a unit no pattern contains maps to 0 and resets
- *   the automaton without any lookup.
- * - The root's transitions are a dense table (most steps start there). States are numbered
- *   breadth-first, so the shallow states that failure links lead back to sit together; each
- *   state's edge block start, failure link, edge filter and first state to report share one
- *   16-byte record. Its edges are (symbol, target) pairs: a short list scanned in order, or for
- *   states with many children (the common first characters) an open-addressed table indexed by
- *   the symbol's low bits.
+ * - Code units are mapped to dense symbols; a unit no pattern contains resets the automaton, which
+ *   a bitmap small enough to stay in cache tells first. The units that start a pattern get the
+ *   first symbols, so the root's step on symbol s leads to state s, and each code unit's 8-byte
+ *   entry holds its symbol and that state's edge filter: most steps start at the root and most of
+ *   the states they reach are left again at the next character, so the common step reads this one
+ *   entry, where reading the symbol, the root's table and the state's record cost three cache
+ *   misses once jieba has run between two documents.
+ * - States are numbered breadth-first, so the shallow states that failure links lead back to sit
+ *   together; each state's edge block start, failure link, edge filter and first state to report
+ *   share one 16-byte record, kept at hand while the scan is in that state. Its edges are (symbol,
+ *   target) pairs: a short list scanned in order, or for states with many children (the common
+ *   first characters) an open-addressed table indexed by the symbol's low bits.
  * - With thousands of keywords nearly every character of a text leads out of the root, and most of
  *   the next characters continue no keyword. The filter (one bit per symbol modulo 32 of the
  *   state's edges) answers most of those misses from the record itself, without reading the edges:
@@ -36,9 +40,19 @@ const FAIL = 1;
 const FILTER = 2; // bit (symbol & 31) set for each of its edges' symbols
 const REPORT = 3; // the state itself if a pattern ends there, else its dictionary link; -1 if none
 const STRIDE = 4;
+/** Numbers per code unit in `#units`: its symbol, tagged with the bits below, and the FILTER of the root's child on it. */
+const UNIT = 2;
+const SYMBOL = 0xffff;
+/** The unit starts no pattern: the root stays where it is on it. */
+const NO_START = 1 << 16;
+/** The root's child on the unit ends a pattern (a one-unit pattern): it reports itself. */
+const ENDS = 1 << 17;
 
 export class AhoCorasick {
-  readonly #symbols: Uint16Array;
+  /** By code unit, UNIT numbers: its symbol, whose state the root's step on it leads to, and that state's FILTER… */
+  readonly #units: Int32Array;
+  /** …and one bit per code unit, set for those in some pattern: 8 KB that stay in cache, read before the 512 KB of entries. */
+  readonly #present: Int32Array;
   readonly #rootNext: Int32Array;
   readonly #states: Int32Array;
   readonly #edges: Int32Array;
@@ -53,8 +67,12 @@ export class AhoCorasick {
    * caller's to avoid: a duplicate is reported under its last index only, an empty one never.
    */
   constructor(patterns: readonly string[]) {
+    // Units that start a pattern come first, so that the root's child on symbol s is state s
+    // (states are numbered breadth-first, the root's children in order of symbol).
     const symbols = new Uint16Array(0x10000);
     let symbolCount = 0;
+    for (const p of patterns) if (p.length > 0 && symbols[p.charCodeAt(0)] === 0) symbols[p.charCodeAt(0)] = ++symbolCount;
+    const startSymbols = symbolCount;
     for (const p of patterns) {
       for (let i = 0; i < p.length; i++) {
         const unit = p.charCodeAt(i);
@@ -128,7 +146,6 @@ export class AhoCorasick {
       e += 2 * size;
     }
     states[count * STRIDE + EDGES] = e;
-    this.#symbols = symbols;
     this.#rootNext = rootNext;
     this.#states = states;
     this.#edges = edges;
@@ -149,6 +166,22 @@ export class AhoCorasick {
       }
     }
     for (let s = 0; s < count; s++) states[s * STRIDE + REPORT] = (output[s] as number) >= 0 ? s : (dict[s] as number);
+    const units = new Int32Array(0x10000 * UNIT);
+    const present = new Int32Array(0x10000 >> 5);
+    for (let unit = 0; unit < 0x10000; unit++) {
+      const symbol = symbols[unit] as number;
+      if (symbol === 0) continue;
+      present[unit >> 5]! |= 1 << (unit & 31);
+      if (symbol > startSymbols) {
+        units[unit * UNIT] = symbol | NO_START;
+        continue;
+      }
+      if (rootNext[symbol] !== symbol) throw new Error('AhoCorasick: the root’s children are not numbered by symbol');
+      units[unit * UNIT] = symbol | ((output[symbol] as number) >= 0 ? ENDS : 0);
+      units[unit * UNIT + 1] = states[symbol * STRIDE + FILTER] as number;
+    }
+    this.#units = units;
+    this.#present = present;
   }
 
   get patternCount(): number {
@@ -163,28 +196,41 @@ export class AhoCorasick {
   scan(text: string, onMatch: OnMatch): void {
     // Tables in locals and the goto function inlined by hand: this loop runs for every character
     // of every document, and private-field loads and calls cost it a good share of its speed.
-    const symbols = this.#symbols;
-    const rootNext = this.#rootNext;
+    const units = this.#units;
+    const present = this.#present;
     const states = this.#states;
     const edges = this.#edges;
     const output = this.#output;
     const dict = this.#dict;
     let state = 0;
+    // The current state's record, kept at hand: most states are left at the next character, back
+    // to the root, whose step the character's own entry in `units` already holds.
+    let filter = 0;
+    let fail = 0;
+    let report = -1;
     for (let i = 0; i < text.length; i++) {
-      const symbol = symbols[text.charCodeAt(i)] as number;
-      if (symbol === 0) {
+      const unit = text.charCodeAt(i);
+      if ((((present[unit >> 5] as number) >>> (unit & 31)) & 1) === 0) {
         state = 0;
         continue;
       }
+      const entry = unit * UNIT;
+      const tagged = units[entry] as number;
+      const symbol = tagged & SYMBOL;
       for (;;) {
         if (state === 0) {
-          state = rootNext[symbol] as number;
+          if ((tagged & NO_START) === 0) {
+            state = symbol;
+            filter = units[entry + 1] as number;
+            report = (tagged & ENDS) !== 0 ? symbol : -1;
+            fail = 0;
+          } else report = -1;
           break;
         }
-        const record = state * STRIDE;
         let next = 0; // never a target: the root has no parent
         // Most symbols have no edge here, which the filter tells without reading the edges.
-        if ((((states[record + FILTER] as number) >>> (symbol & 31)) & 1) !== 0) {
+        if (((filter >>> (symbol & 31)) & 1) !== 0) {
+          const record = state * STRIDE;
           let lo = states[record + EDGES] as number;
           const hi = states[record + STRIDE + EDGES] as number;
           const size = (hi - lo) >> 1;
@@ -210,12 +256,20 @@ export class AhoCorasick {
         }
         if (next !== 0) {
           state = next;
+          const record = next * STRIDE;
+          filter = states[record + FILTER] as number;
+          fail = states[record + FAIL] as number;
+          report = states[record + REPORT] as number;
           break;
         }
-        state = states[record + FAIL] as number;
+        state = fail;
+        if (state !== 0) {
+          const record = state * STRIDE;
+          filter = states[record + FILTER] as number;
+          fail = states[record + FAIL] as number;
+        }
       }
-      if (state === 0) continue;
-      for (let s = states[state * STRIDE + REPORT] as number; s > 0; s = dict[s] as number) onMatch(output[s] as number, i + 1);
+      for (let s = report; s > 0; s = dict[s] as number) onMatch(output[s] as number, i + 1);
     }
   }
 

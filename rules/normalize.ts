@@ -21,6 +21,12 @@ interface Gate {
   changingKeys: AhoCorasick;
   /** 1 for each code unit that occurs in some OpenCC key (surrogates count as occurring). */
   inKeys: Uint8Array;
+  /**
+   * Whether normalize's folding maps every code unit of the changing keys to itself, but for CJK
+   * compatibility ideographs, which normalize watches for: then a text holds no changing key
+   * wherever its folded form holds none and it had no such ideograph (see isSimplified).
+   */
+  foldKeepsKeys: boolean;
 }
 
 let gate: Gate | undefined;
@@ -71,7 +77,10 @@ function conversionGate(): Gate {
       for (const form of forms) keys.add(form);
     }
   }
-  gate = { changingKeys: new AhoCorasick([...keys]), inKeys };
+  const { units } = fold();
+  const kept = (unit: number): boolean => units[unit] === unit || isCompatibilityIdeograph(unit);
+  const foldKeepsKeys = [...keys].every((key) => Array.from({ length: key.length }, (_, i) => key.charCodeAt(i)).every(kept));
+  gate = { changingKeys: new AhoCorasick([...keys]), inKeys, foldKeepsKeys };
   return gate;
 }
 
@@ -81,8 +90,12 @@ function conversionGate(): Gate {
  * exact at a small cost in quality.
  */
 export function toSimplified(text: string): string {
+  return convertStretches(text, stretchesToConvert(text));
+}
+
+/** The stretches of `text` that OpenCC could change, as [start, end) pairs, merged and in order. */
+function stretchesToConvert(text: string): number[] {
   const { changingKeys, inKeys } = conversionGate();
-  // Stretches to convert, as [start, end) pairs, merged and in order.
   const stretches: number[] = [];
   changingKeys.scan(text, (pattern, end) => {
     let from = end - changingKeys.patternLength(pattern);
@@ -93,6 +106,11 @@ export function toSimplified(text: string): string {
     while (to < text.length && inKeys[text.charCodeAt(to)] === 1) to++;
     stretches.push(from, to);
   });
+  return stretches;
+}
+
+/** `text` with those stretches converted. */
+function convertStretches(text: string, stretches: readonly number[]): string {
   if (stretches.length === 0) return text;
   let out = '';
   let at = 0;
@@ -135,6 +153,8 @@ export class Normalized {
     private readonly breakAt: readonly number[],
     /** …and from each, original index minus normalised index. */
     private readonly shift: readonly number[],
+    /** Whether the folded text held nothing for Traditional → Simplified to convert, and folding turned no compatibility ideograph into one that might have been. */
+    readonly nothingToSimplify = false,
   ) {}
 
   /** The original index of `text[i]`; for `i = text.length`, the original length. */
@@ -173,6 +193,12 @@ const EXPAND = -3;
 interface FoldTable {
   units: Int32Array;
   expansions: Map<number, string>;
+  /** Whether every CJK Unified Ideograph (U+4E00–U+9FFF) folds to itself, as NFKC leaves them: then the loop need not look them up. */
+  ideographsKept: boolean;
+}
+
+function isUnifiedIdeograph(unit: number): boolean {
+  return unit >= 0x4e00 && unit <= 0x9fff;
 }
 
 let foldTable: FoldTable | undefined;
@@ -214,8 +240,15 @@ function fold(): FoldTable {
       }
     }
   }
-  foldTable = { units, expansions };
+  let ideographsKept = true;
+  for (let unit = 0x4e00; unit <= 0x9fff; unit++) if (units[unit] !== unit) ideographsKept = false;
+  foldTable = { units, expansions, ideographsKept };
   return foldTable;
+}
+
+/** CJK Compatibility Ideographs: folding maps most to ordinary ideographs, some of which are in OpenCC's keys. */
+function isCompatibilityIdeograph(unit: number): boolean {
+  return unit >= 0xf900 && unit <= 0xfaff;
 }
 
 /** Reused output buffer: the normalised text is copied out of it into a string. */
@@ -227,7 +260,7 @@ let scratch = new Uint16Array(4096);
  * collapsed to one space (not trimmed, so the first character keeps index 0 where it can).
  */
 export function normalize(source: string): Normalized {
-  const { units, expansions } = fold();
+  const { units, expansions, ideographsKept } = fold();
   const n = source.length;
   // Expansions are rare and short; one that would not fit restarts the loop with room to spare.
   if (scratch.length < n + 16) scratch = new Uint16Array(2 * n + 16);
@@ -237,9 +270,12 @@ export function normalize(source: string): Normalized {
   let delta = 0;
   let length = 0;
   let inSpace = false;
+  let foldedIdeograph = false;
   for (let i = 0; i < n; i++) {
     const unit = source.charCodeAt(i);
-    let to = units[unit] as number;
+    // Most of a Chinese text: no lookup, which once jieba has run is mostly a cache miss.
+    let to = ideographsKept && isUnifiedIdeograph(unit) ? unit : (units[unit] as number);
+    if (to !== unit && isCompatibilityIdeograph(unit)) foldedIdeograph = true;
     if (to === DROP) continue; // and a whitespace run continues across it
     if (to === WHITESPACE) {
       if (inSpace) continue;
@@ -272,8 +308,20 @@ export function normalize(source: string): Normalized {
       out[length++] = expansion.charCodeAt(k);
     }
   }
-  const text = toSimplified(Buffer.from(out.buffer, 0, length * 2).toString('utf16le'));
-  return new Normalized(text, source, breakAt, shift);
+  const folded = length === 0 ? '' : Buffer.from(out.buffer, 0, length * 2).toString('utf16le');
+  const stretches = stretchesToConvert(folded);
+  return new Normalized(convertStretches(folded, stretches), source, breakAt, shift, stretches.length === 0 && !foldedIdeograph);
+}
+
+/**
+ * Whether `toSimplified(normalized.source)` is known to be the source itself, without converting
+ * it again: when its folded form held no key OpenCC could change, neither did the source, as
+ * folding keeps every character of those keys (compatibility ideographs aside, which normalize
+ * notes). Saves a caller that reads the source (the sentiment analyzer, through the tokens) a
+ * second pass over it.
+ */
+export function isSimplified(normalized: Normalized): boolean {
+  return normalized.nothingToSimplify && conversionGate().foldKeepsKeys;
 }
 
 /** The normal form of a keyword: as `normalize`, trimmed. */

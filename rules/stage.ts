@@ -2,7 +2,7 @@ import type { AuthorTier, Level } from '../core/records';
 import type { z } from 'zod';
 import { DEFAULT_LEVEL_POLICY, decideLevel, findSeverityWords, type LevelPolicy, sourceTier } from './level';
 import type { Matcher, TermHit } from './matcher';
-import { normalize } from './normalize';
+import { isSimplified, normalize } from './normalize';
 import { type Relevance, type RelevanceOptions, scoreRelevance } from './relevance';
 import type { SentimentAnalyzer, SentimentResult } from './sentiment';
 import type { Token } from './tokenizer';
@@ -94,19 +94,21 @@ export function createRuleStage(options: RuleStageOptions): RuleStage {
         .map((match) => ({ match, relevance: scoreRelevance(match, options.relevance) }))
         .filter(({ match, relevance }) => belowThreshold || relevance.score >= match.topic.threshold);
 
-      // The analyzer reads one text: the title, a line break, then the text. Scoring the whole
-      // document first prepares that text once; each topic's target-aware score below reuses it.
-      const joined = `${doc.title}\n${doc.text}`;
-      const textOffset = doc.title.length + 1;
-      const tokens = context.tokens && joinTokens(context.tokens.title, context.tokens.text, textOffset);
-      const sentiment = options.sentiment.score(joined, tokens);
+      // The analyzer reads the title, a line break, then the text. Scoring the whole document first
+      // prepares it once; each topic's target-aware score below reuses it.
+      const read = options.sentiment.read([
+        { text: doc.title, tokens: context.tokens?.title, simplified: isSimplified(title) },
+        { text: doc.text, tokens: context.tokens?.text, simplified: isSimplified(text) },
+      ]);
+      const sentiment = read.score();
       if (matches.length === 0) return { sentiment, topics: [] };
 
       const severityWords = findSeverityWords(policy, title.text, text.text);
+      const textOffset = doc.title.length + 1;
       const authorTier = doc.author_tier ?? sourceTier(doc.source, policy);
       const topics = matches.map(({ match, relevance }): TopicResult => {
         const spans = match.hits.map((h) => (h.field === 'title' ? h : { start: h.start + textOffset, end: h.end + textOffset }));
-        const sentiment = options.sentiment.scoreAround(joined, spans, tokens);
+        const sentiment = read.scoreAround(spans);
         const decision = decideLevel(
           {
             base: match.topic.level,
@@ -138,11 +140,4 @@ export function createRuleStage(options: RuleStageOptions): RuleStage {
       return { sentiment, topics };
     },
   };
-}
-
-/** The title's tokens, then the text's moved by `offset`: the tokens of the joined text. */
-function joinTokens(title: readonly Token[], text: readonly Token[], offset: number): Token[] {
-  const joined = title.slice();
-  for (const t of text) joined.push({ word: t.word, start: t.start + offset, end: t.end + offset });
-  return joined;
 }

@@ -37,8 +37,14 @@ export type ModelJson = z.infer<typeof ModelJsonSchema>;
 export interface LoadedModel {
   features: FeatureConfig;
   bias: number;
-  /** Dequantised weight per bucket. */
+  /** Dequantised weight per bucket: `Math.fround(quantized[i] * scale)`… */
   weights: Float32Array;
+  /**
+   * …and the weights as stored, half the size: a scorer that reads weights at random can read
+   * these and dequantise them itself, for the same numbers from half the memory lines.
+   */
+  quantized: Int16Array;
+  scale: number;
 }
 
 function read(file: string): Buffer {
@@ -64,8 +70,12 @@ export function loadModel(dir: string): LoadedModel {
     throw new ShaobingError('SB_CONFIG_INVALID', `sentiment model ${dir}: ${WEIGHTS_FILE} holds ${raw.length / 2} weights, model.json says ${buckets}`);
   }
   const weights = new Float32Array(buckets);
-  for (let i = 0; i < buckets; i++) weights[i] = raw.readInt16LE(i * 2) * meta.scale;
-  return { features: meta.features, bias: meta.bias, weights };
+  const quantized = new Int16Array(buckets);
+  for (let i = 0; i < buckets; i++) {
+    quantized[i] = raw.readInt16LE(i * 2);
+    weights[i] = (quantized[i] as number) * meta.scale;
+  }
+  return { features: meta.features, bias: meta.bias, weights, quantized, scale: meta.scale };
 }
 
 /** Quantises and writes a model; used by the training script. */

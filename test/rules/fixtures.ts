@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SentimentAnalyzer, SentimentResult } from '../../rules/sentiment';
+import type { SentimentAnalyzer, SentimentResult, Span } from '../../rules/sentiment';
 import { type Topic, TopicSchema } from '../../rules/topics';
 
 /**
@@ -51,7 +51,14 @@ function wordScore(text: string): SentimentResult {
   return { score, label: score <= -0.3 ? 'negative' : 'neutral' };
 }
 
+const aroundSpans = (text: string, spans: readonly Span[]): SentimentResult =>
+  wordScore(spans.map((s) => text.slice(Math.max(0, s.start - 20), s.end + 20)).join('\n'));
+
 export const wordSentiment: SentimentAnalyzer = {
   score: wordScore,
-  scoreAround: (text, spans) => wordScore(spans.map((s) => text.slice(Math.max(0, s.start - 20), s.end + 20)).join('\n')),
+  scoreAround: aroundSpans,
+  read: (parts) => {
+    const text = parts.map((p) => p.text).join('\n');
+    return { score: () => wordScore(text), scoreAround: (spans) => aroundSpans(text, spans) };
+  },
 };

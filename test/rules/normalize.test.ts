@@ -1,4 +1,4 @@
-import { normalize, normalizeKeyword, originalRange, toSimplified } from '../../rules/normalize';
+import { isSimplified, normalize, normalizeKeyword, originalRange, toSimplified } from '../../rules/normalize';
 import { POSTS } from './fixtures';
 
 /** The original text behind normalised [start, end). */
@@ -98,5 +98,25 @@ describe('toSimplified', () => {
     const opencc = (require('opencc-js/t2cn') as { Converter(o: object): (s: string) => string }).Converter({ from: 'tw', to: 'cn' });
     const texts = ['天氣乾燥', '效果顯著', '他一坏土', '什么些族', '怎么么麼', '才纔', '人才著作', ...Object.values(POSTS).map((p) => p.text)];
     for (const text of texts) expect(toSimplified(text)).toBe(opencc(text));
+  });
+});
+
+describe('isSimplified', () => {
+  it('tells from a normalisation that the source needs no converting, and never wrongly', () => {
+    const texts = [
+      '武汉市今天发生了一起事故',
+      'ＡＢＣ，全角字母和标点\u200b',
+      '這家酒店服務很好',
+      '天氣乾燥',
+      '\uf900有此理', // a CJK compatibility ideograph, which folds to 豈
+      '\uf902車',
+      ...Object.values(POSTS).map((p) => p.text),
+    ];
+    for (const text of texts) {
+      if (isSimplified(normalize(text))) expect(toSimplified(text)).toBe(text);
+    }
+    expect(isSimplified(normalize('武汉市今天发生了一起事故'))).toBe(true);
+    expect(isSimplified(normalize('這家酒店服務很好'))).toBe(false);
+    expect(isSimplified(normalize('\uf902車'))).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { isShaobingError } from '../../core/errors';
 import { projectPath } from '../../core/paths';
 import { createSentimentAnalyzer, type SentimentAnalyzerOptions } from '../../rules/sentiment';
-import { type FeatureSink, prepareText, sentenceFeatures, shapeBucket, SOCIAL_POST, textShape, type WordFeatures, WordTable } from '../../rules/sentiment/features';
+import { type FeatureSink, prepareText, sentenceFeatures, shapeBucket, SOCIAL_POST, textShape, WordTable } from '../../rules/sentiment/features';
 import { loadLexicon } from '../../rules/sentiment/lexicon';
 import { loadModel } from '../../rules/sentiment/model-file';
 import { createTokenizer } from '../../rules/tokenizer';
@@ -107,6 +107,50 @@ describe('scoreAround', () => {
   });
 });
 
+describe('read', () => {
+  const title = '哨兵手机发布新款';
+  const body = '某竞品手机的电池质量太差了，发热严重。\n哨兵手机的新款非常好用，大家都很喜欢。';
+  const joined = `${title}\n${body}`;
+
+  test('reads parts as the text they make joined by a line break, without joining them', () => {
+    const read = analyzer.read([
+      { text: title, tokens: tokenizer.cut(title) },
+      { text: body, tokens: tokenizer.cut(body), simplified: true },
+    ]);
+    expect(read.score()).toEqual(analyzer.score(joined));
+    for (const word of ['竞品', '哨兵手机', '发布']) {
+      const span = spanOf(joined, word);
+      expect(read.scoreAround([span])).toEqual(analyzer.scoreAround(joined, [span]));
+    }
+    // Parts without tokens are cut; an empty part adds nothing.
+    expect(analyzer.read([{ text: '' }, { text: body }]).score()).toEqual(analyzer.score(body));
+  });
+
+  test('a text read before the word table starts again still scores the same', () => {
+    const fresh = createSentimentAnalyzer({ tokenizer });
+    const read = fresh.read([{ text: body }]);
+    // Enough distinct words to make the table start again (it keeps 50,000).
+    for (let i = 0; i < 6; i++) fresh.score(Array.from({ length: 10_000 }, (_, k) => `词${i}x${k}`).join(' '));
+    expect(read.score()).toEqual(analyzer.score(body));
+  });
+});
+
+describe('word table', () => {
+  const dir = projectPath('rules', 'sentiment', 'model');
+  const model = loadModel(dir);
+
+  test('tells apart keys that share their first code units, their hash slot or a NUL', () => {
+    const table = new WordTable(loadLexicon(dir), model.features, model.weights);
+    const keys = ['a', 'a\u0000', 'ab', '中华人民', '中华人民共和国', '中华人民共和', '好', '好好', '[哈哈]', 'Ａ'];
+    const ids = keys.map((key) => table.get(key));
+    expect(new Set(ids).size).toBe(keys.length);
+    expect(keys.map((key) => table.get(key))).toEqual(ids);
+    expect(keys.map((key, i) => table.word(ids[i] as number).key)).toEqual(keys);
+    // The folded text the features see.
+    expect(table.word(table.get('Ａ')).text).toBe('a');
+  });
+});
+
 describe('options and loading', () => {
   test('unknown or out-of-range options are configuration errors', () => {
     for (const options of [{ neutralBand: 2 }, { contextSentence: 1 }, { contextWeight: -1 }]) {
@@ -175,10 +219,10 @@ describe('features', () => {
       };
       const sink: FeatureSink = {
         feature: add,
-        word: (word: WordFeatures, value: number) => wordLevel(word.index, value),
-        inner: (word: WordFeatures, value: number) => word.inner.forEach((index) => wordLevel(index, value)),
+        word: (id: number, value: number) => wordLevel(table.word(id).index, value),
+        inner: (id: number, value: number) => table.word(id).inner.forEach((index) => wordLevel(index, value)),
       };
-      for (let s = 0; s < prepared.sentenceEnds.length; s++) sentenceFeatures(prepared, s, model.features, sink);
+      for (let s = 0; s < prepared.sentenceEnds.length; s++) sentenceFeatures(prepared, s, sink);
       expect(analyzer.score(text).score).toBeCloseTo(Math.tanh((model.bias + dot / Math.sqrt(squares)) / 2), 10);
     }
   });

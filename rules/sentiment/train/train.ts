@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTokenizer, type Token } from '../../tokenizer';
 import { evaluateLabeledCsv } from '../evaluate';
-import { type FeatureConfig, type FeatureSink, prepareText, sentenceFeatures, shapeBucket, type TextShape, type WordFeatures, WordTable } from '../features';
+import { type FeatureConfig, type FeatureSink, prepareText, sentenceFeatures, shapeBucket, type TextShape, WordTable } from '../features';
 import { createSentimentAnalyzer } from '../index';
 import { readLabeledCsv } from '../labeled-csv';
 import { loadLexicon } from '../lexicon';
@@ -67,19 +67,22 @@ class MergingSink implements FeatureSink {
   squares = 0;
   readonly #mask = (1 << FEATURES.hashBits) - 1;
 
-  constructor(private readonly shape: TextShape) {}
+  constructor(
+    private readonly shape: TextShape,
+    private readonly words: WordTable,
+  ) {}
 
   feature(index: number, value: number): void {
     this.merged.set(index, (this.merged.get(index) ?? 0) + value);
     this.squares += value * value;
   }
 
-  word(word: WordFeatures, value: number): void {
-    this.#wordLevel(word.index, value);
+  word(id: number, value: number): void {
+    this.#wordLevel(this.words.word(id).index, value);
   }
 
-  inner(word: WordFeatures, value: number): void {
-    for (const index of word.inner) this.#wordLevel(index, value);
+  inner(id: number, value: number): void {
+    for (const index of this.words.word(id).inner) this.#wordLevel(index, value);
   }
 
   #wordLevel(index: number, value: number): void {
@@ -90,8 +93,8 @@ class MergingSink implements FeatureSink {
 
 function toDoc(text: string, tokens: Token[], label: 0 | 1, weight: number, words: WordTable): SparseDoc {
   const prepared = prepareText(text, tokens, words);
-  const sink = new MergingSink(prepared.shape);
-  for (let s = 0; s < prepared.sentenceEnds.length; s++) sentenceFeatures(prepared, s, FEATURES, sink);
+  const sink = new MergingSink(prepared.shape, words);
+  for (let s = 0; s < prepared.sentenceEnds.length; s++) sentenceFeatures(prepared, s, sink);
   // The same normalisation as the scorer: by the norm of the values as emitted.
   const norm = sink.squares > 0 ? 1 / Math.sqrt(sink.squares) : 0;
   return {
