@@ -263,7 +263,14 @@ export function replayRuns(bus: () => Bus, corpus: readonly Document[]) {
       if (exit.code !== 0) throw new Error(`pipeline child did not stop cleanly on SIGTERM: ${JSON.stringify(exit)}`);
       const store = createStore(config.config, { openDatabase: openDatabaseFor(config.config) });
       stores.push(store);
-      return { store, snapshot: await snapshot(store, corpus), events: await readEvents(config.config) };
+      const result = { store, snapshot: await snapshot(store, corpus), events: await readEvents(config.config) };
+      // A drained run that stored less than it was given is the failure to explain: say what the
+      // pipeline logged (a broker-restart run once stored nothing after reaching zero lag).
+      const expected = new Set(corpus.map((d) => d.id)).size;
+      if (result.snapshot.documents.length < expected) {
+        console.warn(`run drained but stored ${result.snapshot.documents.length} of ${expected} documents; the pipeline's log ends:\n${run.child.log().slice(-4000)}`);
+      }
+      return result;
     },
     async close(): Promise<void> {
       for (const child of children) child.kill('SIGKILL');
