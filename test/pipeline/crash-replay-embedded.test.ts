@@ -72,15 +72,18 @@ describe('embedded pipeline killed with SIGKILL during a 10,000-document replay'
     }
   }
 
-  async function runToEnd(config: typeof reference): Promise<{ snapshot: Snapshot; alertsWrong: string[] }> {
+  async function runToEnd(config: typeof reference): Promise<{ snapshot: Snapshot; alertsWrong: string[]; seconds: number }> {
     const run = start(config);
+    await started(run);
+    const began = Date.now();
     await lagUntil(run, (lag) => lag === 0, 600_000);
+    const seconds = (Date.now() - began) / 1000;
     run.child.kill('SIGTERM');
     expect(await run.child.exited).toEqual({ code: 0, signal: null });
     const store = storeFor(config.config);
     try {
       const result = await snapshot(store, corpus);
-      return { snapshot: result, alertsWrong: await checkAlertFigures(store, result.alerts) };
+      return { snapshot: result, alertsWrong: await checkAlertFigures(store, result.alerts), seconds };
     } finally {
       await store.close();
     }
@@ -96,10 +99,12 @@ describe('embedded pipeline killed with SIGKILL during a 10,000-document replay'
     for (let k = 0; k < KILLS; k++) {
       const run = start(crashed);
       // Its HTTP answers are too slow for aiming (PGlite's queries run on the event loop, the
-      // pipeline's first): a random moment 2.5–6 s after the start-up log line (the first batch
-      // also warms the tokenizer up), then the lag read from the data dir once the process is gone.
+      // pipeline's first): a random moment between 15% and 65% of the time the uninterrupted run
+      // would take for what is left (so it falls during the replay however fast the pipeline
+      // is), then the lag read from the data dir once the process is gone.
+      const left = k === 0 ? DOCUMENTS : (killedAt[k - 1] as number);
       await started(run);
-      await new Promise((r) => setTimeout(r, Math.floor(2_500 + random() * 3_500)));
+      await new Promise((r) => setTimeout(r, Math.floor((0.15 + random() * 0.5) * (left / DOCUMENTS) * uninterrupted.seconds * 1000)));
       run.child.kill('SIGKILL');
       expect((await run.child.exited).signal).toBe('SIGKILL');
       const bus = busFor(crashed.config);
