@@ -7,7 +7,7 @@ import type { Bus } from '../../bus/types';
 import { isProcessAlive } from '../../core/process';
 import { startEsCompatProxy, type EsCompatProxy } from '../../infra/es-compat-proxy';
 import { startOpenSearch, type OpenSearchService } from '../../infra/opensearch';
-import { openDatabaseFor, removeDataDir, servicesSkipped, uniqueName } from '../support/backends';
+import { eventually, openDatabaseFor, removeDataDir, servicesSkipped, uniqueName } from '../support/backends';
 import {
   checkAlertFigures,
   eventsById,
@@ -86,7 +86,9 @@ const OUTAGE_MS = 30_000;
     await new Promise((r) => setTimeout(r, 5_000));
     const frozen = await waitForLag(bus, group, () => true, 10_000);
     expect(frozen).toBeGreaterThan(0);
-    const ready = await readyz(run.child);
+    // Readiness turns once a batch has failed; a batch caught between the lease and its store
+    // write may take a few more seconds to fail than the 5 s above.
+    const ready = await eventually(() => readyz(run.child), (r) => r.status === 503, 15_000);
     expect(ready.status).toBe(503);
     expect(ready.body.checks.pipeline).toEqual({ ready: false, detail: expect.stringMatching(/^batches failing since .*retrying with backoff: .*(unreachable|ECONNREFUSED|502)/) });
     await new Promise((r) => setTimeout(r, OUTAGE_MS - (Date.now() - down)));
